@@ -190,7 +190,9 @@ def schema_problems(conn: sqlite3.Connection, version: int) -> list[str]:
     found = _schema_rows(conn)
     wanted = expected_schema(version)
     problems = []
-    for t, n, _tb, _s in sorted(found - wanted):
+    # Triggers and views first: they are what could run code from a planted file.
+    order = {"trigger": 0, "view": 1, "table": 2, "index": 3}
+    for t, n, _tb, _s in sorted(found - wanted, key=lambda r: (order.get(r[0], 9), r[1])):
         known = any(n == w[1] for w in wanted)
         problems.append(f"{t} {n!r} differs from Credence's schema" if known
                         else f"unexpected {t} {n!r} (not part of Credence's schema)")

@@ -1,0 +1,151 @@
+"""Analyst decisions: stored at once, logged in events, undone and redone as whole steps."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotation.model import NewDocument, SpanRecord
+from storage.ingest import store_documents
+from storage.project import Project
+from storage.review import Review
+
+TEXT = "Reuters said Assad left Homs. Later Reuters said Homs was calm, and reuters agreed."
+
+
+@pytest.fixture
+def doc(project):
+    store_documents(project, [NewDocument(TEXT, name="a", spans=[
+        SpanRecord(0, 7, "ORG"), SpanRecord(13, 18, "PERSON"), SpanRecord(24, 28, "PERSON"),
+        SpanRecord(36, 43, "ORG"), SpanRecord(49, 53, "GPE")])])
+    return 1
+
+
+def rows(project, sql, *args):
+    return project.conn.execute(sql, args).fetchall()
+
+
+def test_accept_reject_relabel_are_stored_and_logged(project, doc, project_path):
+    review = Review(project)
+    s = {sp.start: sp.id for sp in project.spans(doc)}
+    review.accept([s[0]])
+    review.reject([s[13]])
+    review.relabel(s[24], "GPE")
+    project.close()
+    with Project(project_path) as p:
+        got = {(r[0], r[1], r[2]) for r in rows(p, "SELECT start, label, status FROM spans")}
+        assert {(0, "ORG", "accepted"), (13, "PERSON", "rejected"), (24, "GPE", "accepted")} <= got
+        assert p.document_rows()[0].status == "in review"
+        assert p.document_rows()[0].n_suggested == 2
+        actions = [r[0] for r in rows(p, "SELECT action FROM events WHERE group_id IS NOT NULL")]
+        assert actions[0] == "accept" and "reject" in actions and "relabel as GPE" in actions
+        before, after = rows(p, "SELECT before, after FROM events WHERE action = 'reject'")[0]
+        assert json.loads(before)["status"] == "suggested"
+        assert json.loads(after)["status"] == "rejected"
+
+
+def test_undo_and_redo_restore_exact_state(project, doc):
+    review = Review(project)
+    dump = lambda: rows(project, 'SELECT id, start, "end", label, status FROM spans ORDER BY id')
+    start = dump()
+    s = {sp.start: sp.id for sp in project.spans(doc)}
+    review.accept([s[0]])
+    after_accept = dump()
+    new = review.create_span(doc, 67, 74, "ORG")
+    review.set_bounds(s[49], 48, 53) if False else review.set_bounds(s[49], 49, 52)
+    assert review.undo_text() == "move boundary"
+    review.undo()
+    review.undo()
+    assert dump() == after_accept
+    review.undo()
+    assert dump() == start
+    assert project.document_rows()[0].status == "new"
+    review.redo()
+    assert dump() == after_accept
+    review.redo()
+    assert (new, 67, 74, "ORG", "accepted") in dump()
+
+
+def test_apply_to_all_decides_every_mention_as_one_step(project, doc):
+    review = Review(project)
+    first = project.spans(doc)[0]
+    n = review.apply_to_all(first.id, "accept")
+    # Two stored "Reuters" spans accepted, lowercase "reuters" is another string: not touched.
+    assert n == 2
+    statuses = rows(project, 'SELECT start, status FROM spans WHERE label = \'ORG\' ORDER BY start')
+    assert statuses == [(0, "accepted"), (36, "accepted")]
+    n = review.apply_to_all(project.spans(doc)[2].id, "GPE")  # "Assad"? no: offset 24 "Homs"
+    assert rows(project, "SELECT count(*) FROM spans WHERE label = 'GPE' AND status = 'accepted'")[0][0] == 2
+    review.undo()
+    assert rows(project, "SELECT count(*) FROM spans WHERE label = 'GPE' AND status = 'accepted'")[0][0] == 0
+    review.undo()
+    assert rows(project, "SELECT count(*) FROM spans WHERE status = 'accepted'")[0][0] == 0
+
+
+def test_apply_to_all_in_project_creates_missing_mentions(project, doc):
+    store_documents(project, [NewDocument("Homs again: Homs.", name="b")])
+    review = Review(project)
+    homs = [sp for sp in project.spans(doc) if sp.start == 24][0]
+    review.apply_to_all(homs.id, "accept", scope="project")
+    got = rows(project, 'SELECT document_id, start, label, status FROM spans WHERE document_id = 2 ORDER BY start')
+    assert got == [(2, 0, "PERSON", "accepted"), (2, 12, "PERSON", "accepted")]
+
+
+def test_claim_grading_and_source_registry(project, doc):
+    review = Review(project)
+    c1 = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7))
+    c2 = review.create_claim(doc, content=(49, 62), cue=(44, 48), source=(36, 43))
+    a, b = project.claim(c1), project.claim(c2)
+    assert a.source_id == b.source_id  # "Reuters" twice is one registry entry
+    review.grade_source(a.source_id, "b")
+    review.grade_claim(c1, 2)
+    assert project.source(a.source_id).reliability == "B"
+    assert project.claim(c1).credibility == 2 and project.claim(c2).credibility is None
+    with pytest.raises(ValueError):
+        review.grade_claim(c1, 7)
+    with pytest.raises(ValueError):
+        review.grade_source(a.source_id, "G")
+    link = review.link_claims(c1, c2, "supports")
+    assert rows(project, "SELECT from_claim, to_claim, kind FROM claim_links WHERE id = ?", link) == [(c1, c2, "supports")]
+    labels = rows(project, "SELECT label FROM spans WHERE origin = 'analyst' ORDER BY id")
+    assert [r[0] for r in labels] == ["Content", "Cue", "Source"] * 2
+
+
+def test_merge_sources_and_alias(project, doc):
+    review = Review(project)
+    r1 = review.create_source("Reuters", "A")
+    r2 = review.create_source("Thomson Reuters news agency")
+    c = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7))
+    review.set_claim_source(c, r2)
+    review.merge_sources(r1, r2)
+    assert project.claim(c).source_id == r1
+    assert [s.name for s in project.sources()] == ["Reuters"]
+    assert review.source_for_name("thomson reuters news agency", create=False) == r1
+    review.add_alias(r1, "Reuters Ltd.")
+    assert review.source_for_name("REUTERS LTD", create=False) == r1
+    review.undo()
+    review.undo()
+    assert {s.name for s in project.sources()} == {"Reuters", "Thomson Reuters news agency"}
+    assert project.claim(c).source_id == r2
+
+
+def test_document_labels_and_status(project, doc):
+    review = Review(project)
+    assert review.toggle_document_label(doc, "credible") is True
+    review.set_document_status(doc, "done")
+    assert project.doc_labels(doc) == ["credible"]
+    assert project.document_rows(status="done")[0].id == doc
+    review.undo()
+    review.undo()
+    assert project.doc_labels(doc) == [] and project.document_rows()[0].status == "new"
+
+
+def test_bad_decisions_change_nothing(project, doc):
+    review = Review(project)
+    before = rows(project, "SELECT * FROM spans")
+    with pytest.raises(ValueError):
+        review.create_span(doc, 10, 500, "ORG")
+    with pytest.raises(ValueError):
+        review.relabel(project.spans(doc)[0].id, "NO_SUCH_LABEL")
+    assert rows(project, "SELECT * FROM spans") == before
+    assert rows(project, "SELECT count(*) FROM events")[0][0] == 0
