@@ -1,0 +1,506 @@
+"""Exports: every format read back, offsets and counts checked against the stored project."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from annotation.model import ClaimRecord, NewDocument, SpanRecord
+from storage.export import FORMATS, ExportError, csv_cell, export, safe_file_name
+from storage.ingest import store_documents
+from storage.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEXT1 = ("Ahmed 😀 said the 𝕏 army shelled Homs on Monday.\n"
+         "Reuters reported that U.S.-backed forces denied it, adding that 12 people died.")
+TEXT2 = "The ministry 🇸🇾 said 40 fighters were killed near Aleppo, according to SANA."
+TEXT3 = "A quiet report with nothing to find."
+TEXT4 = "Officials in Idlib told AFP that the crossing would reopen on Tuesday."
+
+
+def _at(text: str, sub: str, nth: int = 0) -> tuple[int, int]:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(sub, start + 1)
+    return start, start + len(sub)
+
+
+def _span(text, sub, label, status="accepted", origin="analyst", key=None, fragments=None):
+    a, b = _at(text, sub)
+    return SpanRecord(a, b, label, origin=origin, status=status, key=key, fragments=fragments)
+
+
+def build(project: Project) -> dict[str, int]:
+    """A small project: non-BMP text, overlaps, a discontinuous span, claims with a graded source."""
+    t1 = TEXT1
+    c_a, _ = _at(t1, "U.S.-backed forces denied")
+    _, c_b = _at(t1, "12 people died")
+    d1 = NewDocument(t1, name="homs report", title="Shelling in Homs", source="web",
+                     date="2017-04-05", meta={"location": "Homs", "wire": "Reuters"},
+                     labels=["credible"], spans=[
+        _span(t1, "Ahmed", "PERSON", key="p"),
+        _span(t1, "the 𝕏 army", "ORG", status="suggested", origin="model"),
+        _span(t1, "𝕏 army", "NORP", status="accepted"),                     # overlaps ORG
+        _span(t1, "Homs", "GPE", status="rejected", origin="model"),
+        _span(t1, "Monday", "DATE", status="suggested", origin="model"),
+        _span(t1, "U.S.", "GPE", key="us"),                                  # inside one token
+        _span(t1, "Ahmed", "Source", key="s1"),
+        _span(t1, "said", "Cue", key="q1"),
+        _span(t1, "the 𝕏 army shelled Homs on Monday", "Content", key="c1"),
+        _span(t1, "Reuters", "Source", key="s2"),
+        _span(t1, "reported", "Cue", key="q2"),
+        # Discontinuous content: "U.S.-backed forces denied it" + "12 people died"
+        SpanRecord(c_a, c_b, "Content", origin="analyst", status="accepted", key="c2",
+                   fragments=[list(_at(t1, "U.S.-backed forces denied it")),
+                              list(_at(t1, "12 people died"))]),
+        _span(t1, "12 ", "CARDINAL", status="suggested", origin="model"),   # trailing space
+    ], claims=[ClaimRecord(content="c1", cue="q1", source="s1", origin="analyst", status="accepted"),
+               ClaimRecord(content="c2", cue="q2", source="s2", origin="model", status="suggested")])
+    t2 = TEXT2
+    d2 = NewDocument(t2, name="../../etc/passwd", title="=HYPERLINK(\"http://x\")",
+                     meta={"location": "=cmd|' /C calc'!A0", "score": -3, "source": "meta src"},
+                     spans=[_span(t2, "Aleppo", "GPE", status="suggested", origin="model"),
+                            _span(t2, "SANA", "ORG", status="suggested", origin="model", key="s"),
+                            _span(t2, "according to", "Cue", status="suggested", origin="model", key="q"),
+                            _span(t2, "40 fighters were killed near Aleppo", "Content",
+                                  status="suggested", origin="model", key="c")],
+                     claims=[ClaimRecord(content="c", cue="q", source="s")])
+    d3 = NewDocument(TEXT3, name="Homs Report", title="nothing", labels=["not credible"])
+    t4 = TEXT4
+    d4 = NewDocument(t4, name="homs report", title="crossing", spans=[
+        _span(t4, "Idlib", "GPE"), _span(t4, "AFP", "ORG", status="rejected", origin="model"),
+        _span(t4, "Tuesday", "DATE", status="suggested", origin="model")])
+    summary = store_documents(project, [d1, d2, d3, d4], normalise_default=False)
+    ids = dict(zip(["d1", "d2", "d3", "d4"], summary.document_ids))
+    with project.atomic():
+        src = project.db["sources"].insert({"name": "Reuters", "norm_name": "reuters", "reliability": "B",
+                                            "created_at": "2024-01-01"}).last_pk
+        project.conn.execute("UPDATE claims SET source_id = ?, credibility = 2"
+                             " WHERE source_span_id IN (SELECT id FROM spans WHERE label = 'Source'"
+                             " AND start = ?)", (src, _at(t1, "Reuters")[0]))
+        project.conn.execute("UPDATE documents SET status = 'done' WHERE id IN (?, ?, ?)",
+                             (ids["d1"], ids["d3"], ids["d4"]))
+    return ids
+
+
+@pytest.fixture
+def built(project):
+    return project, build(project)
+
+
+def stored_spans(project: Project, only_reviewed: bool = False) -> dict[int, list[tuple]]:
+    """(start, end, label, text) of what an export should hold, by document id."""
+    sql = ("SELECT s.document_id, s.start, s.\"end\", s.label, d.text, s.status FROM spans s"
+           " JOIN documents d ON d.id = s.document_id WHERE ")
+    sql += "s.status = 'accepted' AND d.status = 'done'" if only_reviewed else "s.status != 'rejected'"
+    out: dict[int, list[tuple]] = {}
+    for doc_id, a, b, label, text, _status in project.conn.execute(sql):
+        out.setdefault(doc_id, []).append((a, b, label, text[a:b]))
+    return out
+
+
+def doc_text(project: Project, doc_id: int) -> str:
+    return project.conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+
+
+def n_docs(project: Project, only_reviewed: bool = False) -> int:
+    return project.conn.execute("SELECT count(*) FROM documents"
+                                + (" WHERE status = 'done'" if only_reviewed else "")).fetchone()[0]
+
+
+def trimmed(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+# -- each format read back --------------------------------------------------------------------------
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_spacy_docbin_reads_back(built, tmp_path, only_reviewed):
+    import spacy
+    from spacy.tokens import DocBin
+    project, ids = built
+    out = tmp_path / "train.spacy"
+    summary = export(project, "spacy", out, only_reviewed=only_reviewed)
+    want = stored_spans(project, only_reviewed)
+    docs = list(DocBin().from_disk(out).get_docs(spacy.blank("en").vocab))
+    assert summary.documents == len(docs) == n_docs(project, only_reviewed)
+    assert summary.spans == sum(len(v) for v in want.values())
+    seen_ids = set()
+    for doc in docs:
+        doc_id = doc.user_data["document_id"]
+        text = doc_text(project, doc_id)
+        assert doc.text == text
+        seen_ids.update(doc.user_data["span_ids"])
+        got = {(s.start_char, s.end_char, s.label_) for s in doc.spans["sc"]}
+        for a, b, label, _ in want.get(doc_id, []):
+            row = project.conn.execute("SELECT fragments FROM spans WHERE document_id = ? AND start = ?"
+                                       " AND \"end\" = ? AND label = ?", (doc_id, a, b, label)).fetchone()
+            for fa, fb in (json.loads(row[0]) if row[0] else [[a, b]]):
+                ta, tb = trimmed(text, fa, fb)
+                assert (ta, tb, label) in got
+        for s in doc.spans["sc"]:
+            assert s.text == text[s.start_char:s.end_char]
+        ents = list(doc.ents)
+        assert all(e.label_ not in ("Source", "Cue", "Content") for e in ents)
+        assert all(x.end <= y.start for x, y in zip(ents, ents[1:]))  # no overlaps
+        if "claims" in doc.spans:
+            assert {s.label_ for s in doc.spans["claims"]} <= {"Source", "Cue", "Content"}
+        labels = set(project.doc_labels(doc_id))
+        assert doc.cats == {lab: float(lab in labels) for lab in ("credible", "not credible")}
+        assert doc.user_data["name"] == project.document(doc_id).name
+    assert len(seen_ids) == summary.spans
+    if not only_reviewed:
+        d1 = next(d for d in docs if d.user_data["document_id"] == ids["d1"])
+        # "U.S." lies inside the token "U.S.-backed": the token is split, not the span dropped.
+        assert ("U.S.", "GPE") in {(e.text, e.label_) for e in d1.ents}
+        assert "𝕏 army" in {s.text for s in d1.spans["sc"] if s.label_ == "NORP"}
+        assert any("overlapping entity spans" in n for n in summary.not_represented)
+        assert any("trimmed" in n for n in summary.not_represented)
+        claim = next(c for c in d1.user_data["claims"] if c["source_name"] == "Reuters")
+        assert claim["reliability"] == "B" and claim["credibility"] == 2
+        assert d1.text[slice(*claim["cue"])] == "reported"
+
+
+def test_spacy_export_trains(built, tmp_path):
+    """`spacy train` (NER only, offline config, a few steps) accepts the DocBin and writes a model."""
+    project, _ = built
+    train = tmp_path / "train.spacy"
+    export(project, "spacy", train)
+    cfg = tmp_path / "config.cfg"
+    t0 = time.perf_counter()
+    py = sys.executable
+    subprocess.run([py, "-m", "spacy", "init", "config", str(cfg), "--lang", "en", "--pipeline", "ner",
+                    "--optimize", "efficiency", "--force"], check=True, capture_output=True, timeout=120)
+    run = subprocess.run([py, "-m", "spacy", "train", str(cfg), "--output", str(tmp_path / "model"),
+                          "--paths.train", str(train), "--paths.dev", str(train),
+                          "--training.max_steps", "10", "--training.eval_frequency", "5"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "model" / "model-last" / "meta.json").exists()
+    assert time.perf_counter() - t0 < 60
+    nlp = __import__("spacy").load(tmp_path / "model" / "model-last")
+    assert "ner" in nlp.pipe_names and "PERSON" in nlp.get_pipe("ner").labels
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_prodigy_jsonl_reads_back(built, tmp_path, only_reviewed):
+    project, ids = built
+    out = tmp_path / "tasks.jsonl"
+    summary = export(project, "prodigy", out, only_reviewed=only_reviewed)
+    want = stored_spans(project, only_reviewed)
+    tasks = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert summary.documents == len(tasks) == n_docs(project, only_reviewed)
+    assert summary.spans == sum(len(t["spans"]) for t in tasks) == sum(len(v) for v in want.values())
+    for task in tasks:
+        doc_id = task["meta"]["document_id"]
+        text = doc_text(project, doc_id)
+        assert task["text"] == text
+        for tok in task["tokens"]:
+            assert text[tok["start"]:tok["end"]] == tok["text"]
+        got = sorted((s["start"], s["end"], s["label"], text[s["start"]:s["end"]]) for s in task["spans"])
+        assert got == sorted(want.get(doc_id, []))
+        for s in task["spans"]:
+            a, b = trimmed(text, s["start"], s["end"])
+            assert task["tokens"][s["token_start"]]["start"] == a
+            assert task["tokens"][s["token_end"]]["end"] == b
+            assert s["status"] in (("accepted",) if only_reviewed else ("accepted", "suggested"))
+        done = project.document(doc_id).status == "done"
+        assert (task.get("answer") == "accept") == done
+    if not only_reviewed:
+        t1 = next(t for t in tasks if t["meta"]["document_id"] == ids["d1"])
+        frag = next(s for s in t1["spans"] if s.get("fragments"))
+        assert [t1["text"][a:b] for a, b in frag["fragments"]] == ["U.S.-backed forces denied it",
+                                                                   "12 people died"]
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_doccano_jsonl_reads_back(built, tmp_path, only_reviewed):
+    project, _ = built
+    out = tmp_path / "doccano.jsonl"
+    summary = export(project, "doccano", out, only_reviewed=only_reviewed)
+    want = stored_spans(project, only_reviewed)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert summary.documents == len(rows) == n_docs(project, only_reviewed)
+    assert summary.spans == sum(len(v) for v in want.values())
+    for row in rows:
+        doc_id = row["meta"]["document_id"]
+        assert row["text"] == doc_text(project, doc_id)
+        got = sorted((a, b, lab, row["text"][a:b]) for a, b, lab in row["label"])
+        assert got == sorted(want.get(doc_id, []))
+    if not only_reviewed:
+        assert any("suggested spans" in n for n in summary.not_represented)
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_labelstudio_json_reads_back(built, tmp_path, only_reviewed):
+    project, _ = built
+    out = tmp_path / "ls.json"
+    summary = export(project, "labelstudio", out, only_reviewed=only_reviewed)
+    want = stored_spans(project, only_reviewed)
+    tasks = json.loads(out.read_text(encoding="utf-8"))
+    assert summary.documents == len(tasks) == n_docs(project, only_reviewed)
+    n = 0
+    for task in tasks:
+        data = task["data"]
+        text = doc_text(project, data["document_id"])
+        assert data["text"] == text
+        results = [(r, "accepted") for a in task.get("annotations", []) for r in a["result"]]
+        results += [(r, "suggested") for p in task.get("predictions", []) for r in p["result"]]
+        got = []
+        for r, kind in results:
+            v = r["value"]
+            assert (r["from_name"], r["to_name"], r["type"]) == ("label", "text", "labels")
+            assert text[v["start"]:v["end"]] == v["text"]
+            got.append((v["start"], v["end"], v["labels"][0], v["text"]))
+            status = project.conn.execute("SELECT status FROM spans WHERE id = ?",
+                                          (int(r["id"][1:]),)).fetchone()[0]
+            assert status == kind
+        assert sorted(got) == sorted(want.get(data["document_id"], []))
+        n += len(got)
+    assert summary.spans == n == sum(len(v) for v in want.values())
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_brat_folder_reads_back(built, tmp_path, only_reviewed):
+    from annotation.brat import parse_ann
+    project, ids = built
+    out = tmp_path / "brat"
+    summary = export(project, "brat", out, only_reviewed=only_reviewed)
+    want = stored_spans(project, only_reviewed)
+    txts = sorted(out.glob("*.txt"))
+    assert summary.documents == len(txts) == n_docs(project, only_reviewed)
+    assert (out / "annotation.conf").exists()
+    texts = {doc_text(project, i): i for i in ids.values()}
+    n_spans = n_claims = 0
+    for txt in txts:
+        text = txt.read_bytes().decode("utf-8")  # exactly as stored: no newline translation
+        doc_id = texts[text]
+        spans, claims, problems = parse_ann(text, txt.with_suffix(".ann").read_text(encoding="utf-8"))
+        assert problems == []
+        own = [s for s in spans if not s.label.startswith("Attribution")]
+        assert sorted((s.start, s.end, s.label, text[s.start:s.end]) for s in own) == \
+            sorted(want.get(doc_id, []))
+        n_spans += len(own)
+        n_claims += len(claims)
+    assert summary.spans == n_spans and summary.claims == n_claims
+    assert n_claims == (1 if only_reviewed else 3)
+    # Names cannot leave the folder and stay unique: "../../etc/passwd", "homs report" twice, case.
+    names = {p.name for p in out.iterdir()}
+    if not only_reviewed:
+        assert "etc_passwd.txt" in names
+    assert "homs_report.txt" in names and "homs_report-4.txt" in names
+    assert all(p.parent == out for p in out.iterdir())
+
+
+def test_brat_replaces_own_folder_but_not_a_foreign_one(built, tmp_path):
+    project, _ = built
+    out = tmp_path / "brat"
+    export(project, "brat", out)
+    export(project, "brat", out, only_reviewed=True)  # a previous export of ours is replaced
+    assert not (out / "etc_passwd.txt").exists()
+    (out / "notes.docx").write_text("mine")
+    with pytest.raises(ExportError, match="holds other files"):
+        export(project, "brat", out)
+    assert (out / "notes.docx").read_text() == "mine"
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_conll_reads_back(built, tmp_path, only_reviewed):
+    project, ids = built
+    out = tmp_path / "train.conll"
+    summary = export(project, "conll", out, only_reviewed=only_reviewed)
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert lines.count("-DOCSTART-\tO") == summary.documents == n_docs(project, only_reviewed)
+    entities: list[tuple[str, str]] = []
+    previous = "O"
+    for line in lines:
+        if not line or line.startswith("-DOCSTART-"):
+            previous = "O"
+            continue
+        token, tag = line.split("\t")
+        assert token and not any(ch.isspace() for ch in token)
+        if tag.startswith("B-"):
+            entities.append((tag[2:], token))
+        elif tag.startswith("I-"):
+            assert previous[2:] == tag[2:]  # IOB2: I- only continues an entity of its label
+            entities[-1] = (tag[2:], entities[-1][1] + token)
+        previous = tag
+    assert len(entities) == summary.spans
+    want = [(lab, "".join(t.split())) for v in stored_spans(project, only_reviewed).values()
+            for _a, _b, lab, t in v if lab not in ("Source", "Cue", "Content")]
+    if only_reviewed:
+        assert sorted(entities) == sorted(want)
+        assert not any("dropped" in n for n in summary.not_represented)
+    else:
+        # The shorter NORP "𝕏 army" inside ORG "the 𝕏 army" cannot be a second layer.
+        want.remove(("NORP", "𝕏army"))
+        assert sorted(entities) == sorted(want)
+        assert "CoNLL: dropped 1 overlapping spans in 1 documents" in summary.not_represented
+    assert any("claim-part spans" in n and "excluded" in n for n in summary.not_represented)
+
+
+# -- reports ---------------------------------------------------------------------------------------------
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_docs_csv(built, tmp_path, only_reviewed):
+    project, ids = built
+    out = tmp_path / "docs.csv"
+    summary = export(project, "docs-csv", out, only_reviewed=only_reviewed)
+    rows = read_csv(out)
+    assert summary.documents == len(rows) == n_docs(project, only_reviewed)
+    want = stored_spans(project, only_reviewed)
+    for row in rows:
+        doc_id = int(row["id"])
+        doc = project.document(doc_id)
+        assert (row["name"], row["status"]) == (doc.name, doc.status)
+        assert int(row["spans"]) == len(want.get(doc_id, []))
+        assert row["labels"] == "; ".join(project.doc_labels(doc_id))
+    by_id = {int(r["id"]): r for r in rows}
+    assert by_id[ids["d1"]]["location"] == "Homs"
+    assert by_id[ids["d1"]]["claims"] == ("1" if only_reviewed else "2")
+    if not only_reviewed:
+        d2 = by_id[ids["d2"]]
+        assert d2["title"] == "'=HYPERLINK(\"http://x\")"        # neutralised, still readable
+        assert d2["location"] == "'=cmd|' /C calc'!A0"
+        assert d2["meta.source"] == "meta src"                     # meta key named like a column
+        assert d2["score"] == "-3"                                  # a number stays a number
+
+
+@pytest.mark.parametrize("fmt", ["claims-csv", "claims-jsonl"])
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_claims_exports(built, tmp_path, fmt, only_reviewed):
+    project, ids = built
+    out = tmp_path / f"claims.{fmt}"
+    summary = export(project, fmt, out, only_reviewed=only_reviewed)
+    if fmt == "claims-csv":
+        rows = []
+        for r in read_csv(out):
+            rows.append({"document": r["document"], "title": r["title"], "source_name": r["source_name"],
+                         "reliability": r["reliability"] or None,
+                         "credibility": int(r["credibility"]) if r["credibility"] else None,
+                         "status": r["status"], "document_id": int(r["document_id"]),
+                         **{p: ({"start": int(r[f"{p}_start"]), "end": int(r[f"{p}_end"]),
+                                 "text": r[f"{p}_text"]} if r[f"{p}_start"] else None)
+                            for p in ("content", "cue", "source")}})
+    else:
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert summary.claims == len(rows) == (1 if only_reviewed else 3)
+    for r in rows:
+        text = doc_text(project, r["document_id"])
+        assert r["document"] == project.document(r["document_id"]).name
+        for part in ("content", "cue", "source"):
+            if r[part] is not None:
+                assert text[r[part]["start"]:r[part]["end"]] == r[part]["text"]
+    graded = [r for r in rows if r["source_name"] == "Reuters"]
+    if only_reviewed:
+        assert graded == [] and rows[0]["status"] == "accepted"
+        assert rows[0]["content"]["text"] == "the 𝕏 army shelled Homs on Monday"
+    else:
+        assert graded[0]["reliability"] == "B" and graded[0]["credibility"] == 2
+        assert graded[0]["cue"]["text"] == "reported"
+        assert {r["source_name"] for r in rows} == {"Ahmed", "Reuters", "SANA"}
+
+
+# -- safety ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, cell", [
+    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("a=b", "a=b"), (None, ""), (-3, -3),
+    (["=x"], "[\"=x\"]"), ({"k": "v"}, '{"k": "v"}'),
+])
+def test_csv_cells_cannot_be_formulas(value, cell):
+    assert csv_cell(value) == cell
+
+
+def test_csv_exports_hold_no_formula(built, tmp_path):
+    project, _ = built
+    with project.atomic():
+        project.conn.execute("UPDATE documents SET name = '@evil', source = '+1 555'")
+    for fmt in ("docs-csv", "claims-csv"):
+        out = tmp_path / f"{fmt}.csv"
+        export(project, fmt, out)
+        with open(out, encoding="utf-8-sig", newline="") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@", "\t", "\r")), (fmt, cell)
+                    assert not (cell.startswith("-") and not cell.lstrip("-").isdigit()), (fmt, cell)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/x", "etc_x"), ("/abs/path", "abs_path"), ("..", "document-7"), ("", "document-7"),
+    (None, "document-7"), ("CON", "_CON"), ("a\\b:c*?\"<>|", "a_b_c"), ("Ünïcode 😀 name", "Ünïcode_name"),
+])
+def test_safe_file_name(name, expected):
+    assert safe_file_name(name, 7, set()) == expected
+
+
+def test_safe_file_name_unique_ignoring_case():
+    used: set[str] = set()
+    assert [safe_file_name(n, i, used) for i, n in enumerate(["Report", "report", "REPORT"], 1)] == \
+        ["Report", "report-2", "REPORT-3"]
+    assert safe_file_name("x" * 500, 1, set()) == "x" * 100
+
+
+def test_destination_errors(built, tmp_path):
+    project, _ = built
+    with pytest.raises(ExportError, match="no such folder"):
+        export(project, "doccano", tmp_path / "missing" / "out.jsonl")
+    with pytest.raises(ExportError, match="no such folder"):
+        export(project, "brat", tmp_path / "missing" / "brat")
+    with pytest.raises(ExportError, match="is a folder"):
+        export(project, "prodigy", tmp_path)
+    with pytest.raises(ExportError, match="unknown export format 'xml'"):
+        export(project, "xml", tmp_path / "x.xml")
+    assert set(FORMATS) == {"spacy", "prodigy", "doccano", "labelstudio", "brat", "conll", "docs-csv",
+                            "claims-csv", "claims-jsonl"}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_cancelled_export_leaves_previous_file(built, tmp_path, fmt):
+    """A failure or cancel half-way (raised from progress) leaves no partial file behind."""
+    project, _ = built
+    out = tmp_path / ("out" if fmt == "brat" else "out.data")
+    export(project, fmt, out)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    snapshot = out.read_bytes() if out.is_file() else None
+
+    def cancel(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export(project, fmt, out, progress=cancel)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    if snapshot is not None:
+        assert out.read_bytes() == snapshot
+
+
+def test_progress_and_readonly_project(built, tmp_path):
+    project, _ = built
+    path = project.path
+    project.close()
+    calls = []
+    with Project(path, readonly=True) as ro:
+        summary = export(ro, "prodigy", tmp_path / "p.jsonl", progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (4, 4) and summary.documents == 4
+
+
+def test_summary_line(built, tmp_path):
+    project, _ = built
+    summary = export(project, "conll", tmp_path / "x.conll")
+    line = summary.line()
+    assert line.startswith("exported 4 documents, ") and "not represented: CoNLL: dropped 1" in line
+    assert "\n" not in line
