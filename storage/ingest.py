@@ -44,96 +44,171 @@ def content_hash(raw_text: str) -> str:
     return hashlib.sha256(_WS.sub(" ", raw_text).strip().encode("utf-8")).hexdigest()
 
 
+# Documents stored per batch: enough to amortise the statements, small enough to stream.
+_CHUNK = 500
+_DOC_COLUMNS = ("id", "name", "title", "source", "url", "date", "raw_text", "text", "content_hash",
+                "offset_map", "status", "meta", "n_spans", "n_suggested", "n_claims", "created_at",
+                "updated_at")
+_SPAN_COLUMNS = ("id", "document_id", "start", "end", "label", "origin", "status", "annotator",
+                 "model", "fragments", "created_at", "updated_at")
+_CLAIM_COLUMNS = ("document_id", "content_span_id", "cue_span_id", "source_span_id",
+                  "attribution_span_id", "origin", "status", "annotator", "model", "created_at",
+                  "updated_at")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return (f"INSERT INTO {table} ({', '.join(f'[{c}]' for c in columns)})"
+            f" VALUES ({', '.join('?' * len(columns))})")
+
+
 def store_documents(project: Project, docs: Iterable[NewDocument], *, normalise_default: bool = True,
                     imported_from: str | None = None,
                     progress: ProgressCallback | None = None, total: int = 0,
                     summary: ImportSummary | None = None) -> ImportSummary:
     """Add documents (and their spans/claims) in one transaction: all or nothing."""
     summary = summary or ImportSummary()
-    stamp = now()
-    boilerplate = _boilerplate(project)
-    seen: dict[str, int] = {}
-    label_names: set[str] = set()
-    doc_labels: set[str] = set()
+    batch = _Batch(project, summary, normalise_default, imported_from, now())
+    chunk: list[NewDocument] = []
     with project.atomic():
         for doc in docs:
-            summary.read += 1
-            h = content_hash(doc.raw_text)
-            existing = seen.get(h)
-            if existing is None:
-                row = project.conn.execute("SELECT id FROM documents WHERE content_hash = ?",
-                                           (h,)).fetchone()
-                existing = row[0] if row else None
-            if existing is not None:
-                summary.duplicates += 1
-                _add_sighting(project, existing, doc, imported_from, stamp)
-                continue
-            want_norm = doc.normalise if doc.normalise is not None else normalise_default
-            if doc.spans:
-                want_norm = False  # imported offsets must stay valid
-            norm: Normalised = normalise(doc.raw_text, boilerplate) if want_norm else identity(doc.raw_text)
-            doc_id = project.db["documents"].insert({
-                "name": doc.name, "title": doc.title, "source": doc.source, "url": doc.url,
-                "date": doc.date, "raw_text": doc.raw_text, "text": norm.text,
-                "content_hash": h, "offset_map": json.dumps(norm.offset_map),
-                "status": "new", "meta": json.dumps(doc.meta, ensure_ascii=False, default=str),
-                "created_at": stamp, "updated_at": stamp,
-            }).last_pk
-            seen[h] = doc_id
-            summary.added += 1
-            summary.document_ids.append(doc_id)
-            if doc.labels:
-                doc_labels.update(doc.labels)
-                project.db["doc_labels"].insert_all(
-                    {"document_id": doc_id, "label": lab, "origin": "import", "created_at": stamp}
-                    for lab in dict.fromkeys(doc.labels))
-            if doc.spans or doc.claims:
-                n_spans, n_claims = _store_spans_and_claims(project, doc_id, doc, len(norm.text), stamp,
-                                                            summary)
-                summary.spans += n_spans
-                summary.claims += n_claims
-                label_names.update(s.label for s in doc.spans)
-            if progress and summary.read % 50 == 0:
-                progress(summary.read, total)
-        if summary.document_ids:
-            project.refresh_counts(summary.document_ids)
-        project.ensure_labels(label_names, "entity")
-        project.ensure_labels(doc_labels, "document")
+            chunk.append(doc)
+            if len(chunk) >= _CHUNK:
+                batch.store(chunk)
+                chunk = []
+                if progress:
+                    progress(summary.read, total)
+        if chunk:
+            batch.store(chunk)
+        project.ensure_labels(batch.label_names, "entity")
+        project.ensure_labels(batch.doc_labels, "document")
     if progress:
         progress(summary.read, total or summary.read)
     return summary
 
 
-def _store_spans_and_claims(project: Project, doc_id: int, doc: NewDocument, text_len: int,
-                            stamp: str, summary: ImportSummary) -> tuple[int, int]:
-    ids: dict[str, int] = {}
-    n = 0
-    where = doc.name or doc.title or f"document {doc_id}"
-    for s in doc.spans:
-        if not (0 <= s.start < s.end <= text_len):
-            summary.skipped.append(f"{where}: span {s.start}-{s.end} {s.label!r} lies outside the text")
-            continue
-        span_id = project.db["spans"].insert(_span_row(doc_id, s, stamp)).last_pk
-        n += 1
-        if s.key:
-            ids[s.key] = span_id
-    n_claims = 0
-    for c in doc.claims:
-        parts = {role: ids.get(key) if key else None for role, key in
-                 (("content", c.content), ("cue", c.cue), ("source", c.source),
-                  ("attribution", c.attribution))}
-        if not any(parts.values()):
-            summary.skipped.append(f"{where}: claim {c.key or ''} has none of its spans")
-            continue
-        project.db["claims"].insert({
-            "document_id": doc_id,
-            "content_span_id": parts["content"], "cue_span_id": parts["cue"],
-            "source_span_id": parts["source"], "attribution_span_id": parts["attribution"],
-            "origin": c.origin, "status": c.status, "annotator": c.annotator, "model": c.model,
-            "created_at": stamp, "updated_at": stamp,
-        })
-        n_claims += 1
-    return n, n_claims
+class _Batch:
+    """Stores documents a chunk at a time: one hash look-up and a few executemany per chunk.
+
+    Ids are given here (the next free rowid, as SQLite itself would): spans need their
+    document's id and claims their spans' ids before anything is written. The list counts
+    (n_spans, n_suggested, n_claims) are computed as rows are made, not queried afterwards.
+    """
+
+    def __init__(self, project: Project, summary: ImportSummary, normalise_default: bool,
+                 imported_from: str | None, stamp: str):
+        self.project = project
+        self.summary = summary
+        self.normalise_default = normalise_default
+        self.imported_from = imported_from
+        self.stamp = stamp
+        self.boilerplate = _boilerplate(project)
+        self.seen: dict[str, int] = {}  # hash -> id of documents stored by this call
+        self.label_names: set[str] = set()
+        self.doc_labels: set[str] = set()
+        q = project.conn.execute
+        self.next_doc = q("SELECT coalesce(max(id), 0) + 1 FROM documents").fetchone()[0]
+        self.next_span = q("SELECT coalesce(max(id), 0) + 1 FROM spans").fetchone()[0]
+        self._reset()
+
+    def _reset(self) -> None:
+        self.doc_rows: list[tuple] = []
+        self.span_rows: list[tuple] = []
+        self.claim_rows: list[tuple] = []
+        self.label_rows: list[tuple] = []
+
+    def store(self, chunk: list[NewDocument]) -> None:
+        hashes = [content_hash(d.raw_text) for d in chunk]
+        known = self._known(set(hashes) - self.seen.keys())
+        for doc, h in zip(chunk, hashes):
+            self.summary.read += 1
+            existing = self.seen.get(h) or known.get(h)
+            if existing is not None:
+                self.summary.duplicates += 1
+                self._flush()  # the sighting compares with the stored row
+                _add_sighting(self.project, existing, doc, self.imported_from, self.stamp)
+                continue
+            self._add(doc, h)
+        self._flush()
+
+    def _known(self, hashes: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        hs = list(hashes)
+        for i in range(0, len(hs), 500):
+            part = hs[i:i + 500]
+            found.update((h, doc_id) for doc_id, h in self.project.conn.execute(
+                f"SELECT id, content_hash FROM documents WHERE content_hash IN ({','.join('?' * len(part))})",
+                part))
+        return found
+
+    def _add(self, doc: NewDocument, h: str) -> None:
+        want_norm = doc.normalise if doc.normalise is not None else self.normalise_default
+        if doc.spans:
+            want_norm = False  # imported offsets must stay valid
+        norm: Normalised = normalise(doc.raw_text, self.boilerplate) if want_norm else identity(doc.raw_text)
+        doc_id = self.next_doc
+        self.next_doc += 1
+        self.seen[h] = doc_id
+        summary = self.summary
+        summary.added += 1
+        summary.document_ids.append(doc_id)
+        stamp = self.stamp
+        if doc.labels:
+            self.doc_labels.update(doc.labels)
+            self.label_rows.extend((doc_id, lab, "import", stamp) for lab in dict.fromkeys(doc.labels))
+        n_spans = n_suggested = n_claims = 0
+        if doc.spans or doc.claims:
+            n_spans, n_suggested, n_claims = self._spans_and_claims(doc_id, doc, len(norm.text))
+            self.label_names.update(s.label for s in doc.spans)
+        self.doc_rows.append((
+            doc_id, doc.name, doc.title, doc.source, doc.url, doc.date, doc.raw_text, norm.text, h,
+            json.dumps(norm.offset_map), "new", json.dumps(doc.meta, ensure_ascii=False, default=str),
+            n_spans, n_suggested, n_claims, stamp, stamp))
+
+    def _spans_and_claims(self, doc_id: int, doc: NewDocument, text_len: int) -> tuple[int, int, int]:
+        ids: dict[str, int] = {}
+        status_of: dict[int, str] = {}
+        n_visible = n_suggested = 0
+        stamp = self.stamp
+        summary = self.summary
+        where = doc.name or doc.title or f"document {doc_id}"
+        for s in doc.spans:
+            if not (0 <= s.start < s.end <= text_len):
+                summary.skipped.append(f"{where}: span {s.start}-{s.end} {s.label!r} lies outside the text")
+                continue
+            span_id = self.next_span
+            self.next_span += 1
+            self.span_rows.append((span_id, doc_id, s.start, s.end, s.label, s.origin, s.status,
+                                   s.annotator, s.model,
+                                   json.dumps(s.fragments) if s.fragments else None, stamp, stamp))
+            summary.spans += 1
+            n_visible += s.status != "rejected"
+            n_suggested += s.status == "suggested"
+            if s.key:
+                ids[s.key] = span_id
+        n_claims = 0
+        for c in doc.claims:
+            parts = [ids.get(key) if key else None for key in (c.content, c.cue, c.source, c.attribution)]
+            if not any(parts):
+                summary.skipped.append(f"{where}: claim {c.key or ''} has none of its spans")
+                continue
+            self.claim_rows.append((doc_id, *parts, c.origin, c.status, c.annotator, c.model,
+                                    stamp, stamp))
+            summary.claims += 1
+            n_claims += c.status != "rejected"
+        return n_visible, n_suggested, n_claims
+
+    def _flush(self) -> None:
+        conn = self.project.conn
+        if self.doc_rows:
+            conn.executemany(_insert_sql("documents", _DOC_COLUMNS), self.doc_rows)
+        if self.label_rows:
+            conn.executemany("INSERT OR IGNORE INTO doc_labels (document_id, label, origin, created_at)"
+                             " VALUES (?, ?, ?, ?)", self.label_rows)
+        if self.span_rows:
+            conn.executemany(_insert_sql("spans", _SPAN_COLUMNS), self.span_rows)
+        if self.claim_rows:
+            conn.executemany(_insert_sql("claims", _CLAIM_COLUMNS), self.claim_rows)
+        self._reset()
 
 
 def _span_row(doc_id: int, s: SpanRecord, stamp: str) -> dict:
