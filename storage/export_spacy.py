@@ -1,7 +1,9 @@
 """Exports that need tokens: spaCy DocBin, Prodigy JSONL and CoNLL IOB2."""
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
@@ -20,9 +22,29 @@ from storage.project import ProgressCallback, Project
 def blank_nlp():
     """A blank English pipeline: its tokenizer is all that writing training data needs."""
     import spacy
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    return nlp
+    return spacy.blank("en")
+
+
+@contextlib.contextmanager
+def _msgpack_extensions_looked_up_once():
+    """srsly searches every installed package's entry points for msgpack extensions on each
+    pack (about 1 ms, several times a document: most of a DocBin export). Look once per export."""
+    import srsly.msgpack as sm
+    registry = sm.msgpack_encoders
+    if "get_all" in vars(registry):  # another export already holds the snapshot
+        yield
+        return
+    found = registry.get_all()
+
+    def get_all() -> dict[str, Any]:
+        return dict(found)
+
+    registry.get_all = get_all  # an instance attribute shadows the method for this export only
+    try:
+        yield
+    finally:
+        if vars(registry).get("get_all") is get_all:
+            del registry.get_all
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -46,17 +68,22 @@ class Tokens:
     so that every span lines up with token boundaries and none has to be widened or dropped."""
 
     def __init__(self, text: str, cuts: set[int]):
-        nlp = blank_nlp()
+        from spacy.attrs import IDX, LENGTH, SPACY
+        self.text = text
+        self._doc = blank_nlp().make_doc(text)
+        # Whole columns at once: creating a Token object per token costs more than tokenizing.
+        idx, length, space = (self._doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
+                              if len(self._doc) else ([], [], []))
         cut_list = sorted(cuts)
         words: list[str] = []
         spaces: list[bool] = []
         starts: list[int] = []
         self.split = 0
-        for tok in nlp.tokenizer(text):
-            pos = tok.idx
-            end = pos + len(tok)
+        n_cuts = len(cut_list)
+        for pos, n, ws in zip(idx, length, space):
+            end = pos + n
             i = bisect_right(cut_list, pos)
-            while i < len(cut_list) and cut_list[i] < end:
+            while i < n_cuts and cut_list[i] < end:
                 cut = cut_list[i]
                 words.append(text[pos:cut])
                 spaces.append(False)
@@ -65,9 +92,8 @@ class Tokens:
                 i += 1
                 self.split += 1
             words.append(text[pos:end])
-            spaces.append(bool(tok.whitespace_))
+            spaces.append(bool(ws))
             starts.append(pos)
-        self.text = text
         self.words = words
         self.spaces = spaces
         self.starts = starts
@@ -77,6 +103,9 @@ class Tokens:
         return bisect_right(self.starts, start) - 1, bisect_right(self.starts, end - 1) - 1
 
     def doc(self):
+        """A spaCy Doc of these tokens (the tokenizer's own when nothing had to be split)."""
+        if not self.split:
+            return self._doc
         from spacy.tokens import Doc
         return Doc(blank_nlp().vocab, words=self.words, spaces=self.spaces)
 
@@ -146,58 +175,63 @@ def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSum
                  progress: ProgressCallback | None) -> None:
     """DocBin: entities in doc.ents (no overlaps), every span in doc.spans["sc"], labels in cats."""
     from spacy.tokens import DocBin
+    from spacy.tokens import Span as SpacySpan
     from spacy.util import filter_spans
     claim_labels, doc_labels = label_kinds(project)
     total = document_count(project, sel)
     docbin = DocBin(store_user_data=True)
     cuts = _Cuts()
     overlapping = unaligned = 0
-    for n, edoc in enumerate(iter_documents(project, sel, claims=True), start=1):
-        spans, cut_set = cuts.of(edoc)
-        doc = Tokens(edoc.text, cut_set).doc()
-        sc, claim_parts, ents, status, ids = [], [], [], [], []
-        for s, ps in spans:
-            written = False
-            for a, b in ps:
-                span = doc.char_span(a, b, label=s.label)
-                if span is None:  # only when the text holds something the tokenizer reshaped
-                    span = doc.char_span(a, b, label=s.label, alignment_mode="expand")
-                if span is None:
-                    continue
-                written = True
-                sc.append(span)
-                status.append(s.status)
-                ids.append(s.id)
-                if s.label in claim_labels:
-                    claim_parts.append(span)
-                else:
-                    ents.append(span)
-            if written:
-                summary.spans += 1
-            elif ps:
-                unaligned += 1
-        kept = filter_spans(ents)
-        overlapping += len(ents) - len(kept)
-        doc.ents = kept
-        doc.spans["sc"] = sc
-        if claim_parts:
-            doc.spans["claims"] = claim_parts
-        if doc_labels:
-            have = set(edoc.labels)
-            doc.cats = {lab: 1.0 if lab in have else 0.0 for lab in doc_labels}
-        by_id = {s.id: s for s in edoc.spans}
-        claims = list(_claim_record(edoc, by_id))
-        summary.claims += len(claims)
-        doc.user_data.update({
-            "name": edoc.name, "title": edoc.title, "source": edoc.source, "date": edoc.date,
-            "url": edoc.url, "document_id": edoc.id, "status": edoc.status, "meta": edoc.meta,
-            # Parallel to doc.spans["sc"]: where each span came from and its review status.
-            "span_ids": ids, "span_status": status, "claims": claims,
-        })
-        docbin.add(doc)
-        summary.documents += 1
-        report_progress(progress, n, total)
-    data = docbin.to_bytes()
+    with _msgpack_extensions_looked_up_once():
+        for n, edoc in enumerate(iter_documents(project, sel, claims=True), start=1):
+            spans, cut_set = cuts.of(edoc)
+            tok = Tokens(edoc.text, cut_set)
+            doc = tok.doc()
+            sc, claim_parts, ents, status, ids = [], [], [], [], []
+            for s, ps in spans:
+                written = False
+                for a, b in ps:
+                    first, last = tok.index(a, b)
+                    if tok.starts[first] == a and tok.starts[last] + len(tok.words[last]) == b:
+                        span = SpacySpan(doc, first, last + 1, label=s.label)
+                    else:  # cannot happen with the cuts; widen rather than lose the span
+                        span = doc.char_span(a, b, label=s.label, alignment_mode="expand")
+                    if span is None:
+                        continue
+                    written = True
+                    sc.append(span)
+                    status.append(s.status)
+                    ids.append(s.id)
+                    if s.label in claim_labels:
+                        claim_parts.append(span)
+                    else:
+                        ents.append(span)
+                if written:
+                    summary.spans += 1
+                elif ps:
+                    unaligned += 1
+            kept = filter_spans(ents)
+            overlapping += len(ents) - len(kept)
+            doc.ents = kept
+            doc.spans["sc"] = sc
+            if claim_parts:
+                doc.spans["claims"] = claim_parts
+            if doc_labels:
+                have = set(edoc.labels)
+                doc.cats = {lab: 1.0 if lab in have else 0.0 for lab in doc_labels}
+            by_id = {s.id: s for s in edoc.spans}
+            claims = list(_claim_record(edoc, by_id))
+            summary.claims += len(claims)
+            doc.user_data.update({
+                "name": edoc.name, "title": edoc.title, "source": edoc.source, "date": edoc.date,
+                "url": edoc.url, "document_id": edoc.id, "status": edoc.status, "meta": edoc.meta,
+                # Parallel to doc.spans["sc"]: where each span came from and its review status.
+                "span_ids": ids, "span_status": status, "claims": claims,
+            })
+            docbin.add(doc)
+            summary.documents += 1
+            report_progress(progress, n, total)
+        data = docbin.to_bytes()
     with atomic_file(out, binary=True) as f:
         f.write(data)
     cuts.notes("spaCy", summary)
@@ -287,22 +321,8 @@ def export_conll(project: Project, sel: Selection, out: Path, summary: ExportSum
                     for i in range(first + 1, last + 1):
                         tags[i] = f"I-{s.label}"
             summary.spans += len(kept)
-            doc = blank_nlp().get_pipe("sentencizer")(tok.doc())
             f.write("-DOCSTART-\tO\n\n")
-            lines: list[str] = []
-            open_sentence = False
-            for i, word in enumerate(tok.words):
-                # A new sentence (or a line break) ends the line group, unless inside an entity.
-                starts_sentence = doc[i].is_sent_start or (i and "\n" in tok.words[i - 1])
-                if starts_sentence and open_sentence and not tags[i].startswith("I-"):
-                    lines.append("")
-                    open_sentence = False
-                if word.isspace():
-                    continue
-                lines.append(f"{_conll_token(word)}\t{tags[i]}")
-                open_sentence = True
-            if open_sentence:
-                lines.append("")
+            lines = _conll_lines(tok.words, tags)
             f.write("\n".join(lines))
             f.write("\n" if lines else "")
             summary.documents += 1
@@ -332,7 +352,39 @@ def _non_overlapping(spans: list[tuple[Span, list[tuple[int, int]]]]
     return kept, len(candidates) - len(kept)
 
 
-def _conll_token(word: str) -> str:
-    # A tab or space inside a token would break the two-column format.
-    return "".join("_" if ch.isspace() else ch for ch in word)
+_SPACE = re.compile(r"\s")
+# Tokens that may follow a sentence's final punctuation and still belong to that sentence.
+_CLOSERS = frozenset('"\')]}»”’›')
+
+
+def _conll_lines(words: list[str], tags: list[str]) -> list[str]:
+    """Token TAB tag lines, with a blank line after each sentence (the sentencizer's punctuation,
+    or a line break), never inside an entity; whitespace tokens are left out."""
+    punct = _sentence_punct()
+    lines: list[str] = []
+    open_sentence = pending = False
+    for word, tag in zip(words, tags):
+        if word.isspace():
+            pending = pending or "\n" in word
+            continue
+        if pending and open_sentence and word not in _CLOSERS and word not in punct \
+                and not tag.startswith("I-"):
+            lines.append("")
+            open_sentence = False
+        if word in punct:
+            pending = True
+        elif word not in _CLOSERS:
+            pending = False
+        # A tab or space inside a token would break the two-column format.
+        lines.append(f"{_SPACE.sub('_', word)}\t{tag}")
+        open_sentence = True
+    if open_sentence:
+        lines.append("")
+    return lines
+
+
+@lru_cache(maxsize=1)
+def _sentence_punct() -> frozenset[str]:
+    from spacy.pipeline import Sentencizer
+    return frozenset(Sentencizer.default_punct_chars)
 
