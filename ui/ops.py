@@ -24,7 +24,8 @@ from storage.preannotate import Cancelled
 from storage.project import ProjectError
 
 __all__ = ["Op", "Cancelled", "run_in_background", "load_model_in_background", "is_busy",
-           "busy_notifier", "shutdown", "worker_running", "is_user_error"]
+           "busy_notifier", "shutdown", "worker_running", "is_user_error", "report_error",
+           "show_message"]
 
 log = logging.getLogger(__name__)
 
@@ -226,21 +227,29 @@ class Op(QObject):
     def _report(self, exc: BaseException) -> None:
         if self.on_error is not None:
             self.on_error(exc)
-            return
-        if isinstance(exc, Cancelled):
-            self.message = f"{self.title}: cancelled; the project is as it was before this step"
-            _status(self.parent_widget, self.message)
-        elif is_user_error(exc):
-            self._tell(QMessageBox.Warning, _one_line(exc))
         else:
-            log.error("%s failed", self.title, exc_info=(type(exc), exc, exc.__traceback__))
-            self._tell(QMessageBox.Critical,
-                       f"{self.title} failed unexpectedly: {_one_line(exc)}\n\n"
-                       "This is a bug in Credence; the details are in the log.")
+            self.message = report_error(self.parent_widget, self.title, exc)
 
     def _tell(self, icon: QMessageBox.Icon, text: str) -> None:
         self.message = text
         show_message(self.parent_widget, self.title, text, icon)
+
+
+def report_error(parent: QWidget | None, title: str, exc: BaseException) -> str:
+    """Tell the user what went wrong, once: Cancelled in the status bar, user errors in a warning,
+    our own bugs in a critical box (and the log). Returns the text shown."""
+    if isinstance(exc, Cancelled):
+        text = f"{title}: cancelled; the project is as it was before this step"
+        _status(parent, text)
+    elif is_user_error(exc):
+        text = _one_line(exc)
+        show_message(parent, title, text, QMessageBox.Warning)
+    else:
+        log.error("%s failed", title, exc_info=(type(exc), exc, exc.__traceback__))
+        text = (f"{title} failed unexpectedly: {_one_line(exc)}\n\n"
+                "This is a bug in Credence; the details are in the log.")
+        show_message(parent, title, text, QMessageBox.Critical)
+    return text
 
 
 def show_message(parent: QWidget | None, title: str, text: str,

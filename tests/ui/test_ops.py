@@ -69,7 +69,7 @@ def test_ops_run_one_at_a_time_on_one_thread(qtbot):
     assert all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)), "two ops overlapped"
 
 
-def test_progress_dialog_only_for_slow_work(qtbot):
+def test_progress_dialog_only_for_slow_work(qtbot, artifacts):
     parent = QMainWindow()
     qtbot.addWidget(parent)
     parent.show()
@@ -90,6 +90,8 @@ def test_progress_dialog_only_for_slow_work(qtbot):
     qtbot.waitUntil(lambda: op.dialog is not None and op.dialog.isVisible(), timeout=3000)
     assert op.dialog.cancel_button.isVisible()
     assert op.dialog.bar.maximum() == 5
+    qtbot.waitUntil(lambda: op.dialog.bar.value() == 4, timeout=3000)
+    op.dialog.grab().save(str(artifacts / "progress_dialog.png"))
     release.set()
     _wait_done(qtbot, op)
     assert op.dialog_shown and op.dialog is None
