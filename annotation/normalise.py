@@ -22,6 +22,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Whole-line patterns, matched case-insensitively on the stripped, whitespace-collapsed line;
 # "*" matches anything. Lines are page furniture, never article text.
@@ -76,7 +77,8 @@ def identity(raw: str) -> Normalised:
     return Normalised(raw, [[0, 0, len(raw)]] if raw else [])
 
 
-def _boilerplate_regex(patterns: Sequence[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=16)
+def _boilerplate_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     parts = []
     for p in patterns:
         p = " ".join(p.split())
@@ -122,7 +124,7 @@ def normalise(raw: str, boilerplate: Sequence[str] | None = None) -> Normalised:
     if boilerplate is None:
         bp_re = _DEFAULT_RE
     else:
-        bp_re = _boilerplate_regex(boilerplate)
+        bp_re = _boilerplate_regex(tuple(boilerplate))
 
     # Paragraphs as lists of lines (content_start, content_end, break_index): the stripped
     # line is raw[content_start:content_end]; break_index is where its line break sits.

@@ -30,9 +30,9 @@ EXTENSIONS = {
 }
 
 CREDIBLE, NOT_CREDIBLE = "credible", "not credible"
-_LABEL_VALUES = {"1": CREDIBLE, "true": CREDIBLE, "credible": CREDIBLE, "real": CREDIBLE,
-                 "0": NOT_CREDIBLE, "false": NOT_CREDIBLE, "fake": NOT_CREDIBLE,
-                 "not credible": NOT_CREDIBLE}
+_LABEL_VALUES = {"1": CREDIBLE, "1.0": CREDIBLE, "true": CREDIBLE, "credible": CREDIBLE,
+                 "real": CREDIBLE, "0": NOT_CREDIBLE, "0.0": NOT_CREDIBLE, "false": NOT_CREDIBLE,
+                 "fake": NOT_CREDIBLE, "not credible": NOT_CREDIBLE}
 _TEXT_COLUMNS = ("text", "content", "article_content", "body", "article", "article_text")
 _TITLE_COLUMNS = ("title", "article_title", "headline")
 _NAME_COLUMNS = ("unit_id", "id")
@@ -82,9 +82,12 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+_NOT_SPACE = re.compile(r"\S")
+
+
 def decode_text(data: bytes, name: str, *, declared: str | None = None) -> tuple[str, list[str]]:
     """Bytes → text: UTF-8 (BOM or not), UTF-16/32 with BOM, else a guess (with a warning)."""
-    if not data.strip():
+    if not data or (len(data) < 4096 and not data.strip()):
         raise ReaderError(f"{name} is empty")
     for magic, what in _MAGIC:
         if data.startswith(magic):
@@ -115,7 +118,7 @@ def decode_text(data: bytes, name: str, *, declared: str | None = None) -> tuple
     sample = text[:100_000]
     if "\x00" in sample or len(_CONTROL.findall(sample)) > 0.02 * len(sample):
         raise _binary(name)
-    if not text.strip():
+    if not _NOT_SPACE.search(text):
         raise ReaderError(f"{name} is empty")
     return text, warnings
 
@@ -349,6 +352,8 @@ def read_csv(data: bytes, name: str, *, text_column: str | None = None,
                           f"its columns are: {listing}")
     if metas is None:  # keep every other column: nothing in the file is lost
         metas = [h for h in index if h not in (text_col, title_col)]
+    else:  # the article's own text and title are not metadata
+        metas = [h for h in metas if h not in (text_col, title_col)]
     name_col = next((lower[c] for c in _NAME_COLUMNS if c in lower), None)
     stem = _stem(name)
     n_cols = len(header)
@@ -412,7 +417,8 @@ def _labels(value: str) -> list[str]:
 
 # -- jsonl ----------------------------------------------------------------------------------------
 _KNOWN_KEYS = {"text", "meta", "spans", "label", "labels", "entities", "answer", "tokens",
-               "relations", "cats", "accept", "title", "name", "source", "url", "date"}
+               "relations", "cats", "accept", "title", "name", "source", "url", "date",
+               "document_id", "status", "annotations", "predictions", "data"}
 
 
 def read_jsonl(data: bytes, name: str) -> ReadResult:
@@ -423,12 +429,15 @@ def read_jsonl(data: bytes, name: str) -> ReadResult:
     stem = _stem(name)
     records: list[tuple[int, Any]] = []
     stripped = text.lstrip()
-    if stripped.startswith("["):
+    if stripped.startswith("[") or (name.lower().endswith(".json") and stripped.startswith("{")):
+        # A whole-file JSON document: a list of records (Label Studio, doccano) or one record.
         try:
             items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ReaderError(f"{name}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        records = [(i + 1, item) for i, item in enumerate(items)]
+        except (json.JSONDecodeError, RecursionError) as exc:
+            where_ = f":{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+            raise ReaderError(f"{name}{where_}: not valid JSON"
+                              f"{f' ({exc.msg})' if where_ else ''}") from None
+        records = [(i + 1, item) for i, item in enumerate(items if isinstance(items, list) else [items])]
         where = "item"
     else:
         where = "line"
@@ -448,10 +457,31 @@ def read_jsonl(data: bytes, name: str) -> ReadResult:
     return result
 
 
+def _from_labelstudio(task: dict) -> dict:
+    """A Label Studio task as a flat record: text and fields from `data`, spans from the
+    annotations (accepted unless cancelled) and predictions (suggested)."""
+    flat = dict(task["data"])
+    spans = []
+    for key, status in (("annotations", "accepted"), ("predictions", "suggested")):
+        for ann in task.get(key) or []:
+            if not isinstance(ann, dict) or ann.get("was_cancelled"):
+                continue
+            for item in ann.get("result") or []:
+                value = item.get("value") if isinstance(item, dict) else None
+                if isinstance(value, dict) and ("start" in value or "labels" in value):
+                    labels = value.get("labels")
+                    label = labels[0] if isinstance(labels, list) and labels else None
+                    spans.append((value.get("start"), value.get("end"), label, status))
+    flat["_spans"] = spans
+    return flat
+
+
 def _json_document(obj: Any, at: str, stem: str, no: int, result: ReadResult) -> NewDocument | None:
     if not isinstance(obj, dict):
         result.skipped.append(f"{at}: not a JSON object")
         return None
+    if "text" not in obj and isinstance(obj.get("data"), dict) and "text" in obj["data"]:
+        obj = _from_labelstudio(obj)
     body = obj.get("text")
     if not isinstance(body, str) or not body.strip():
         result.skipped.append(f"{at}: no \"text\" string")
@@ -474,7 +504,7 @@ def _json_document(obj: Any, at: str, stem: str, no: int, result: ReadResult) ->
     doc.name = field_("name") or field_("id") or f"{stem}:{no}"
     status = "accepted" if obj.get("answer") == "accept" else "suggested"
     annotator = obj.get("_annotator_id") if isinstance(obj.get("_annotator_id"), str) else None
-    raw_spans: list[tuple[Any, Any, Any]] = []
+    raw_spans: list[tuple[Any, ...]] = list(obj.get("_spans", []))  # Label Studio
     if isinstance(obj.get("spans"), list):  # Prodigy
         raw_spans += [(s.get("start"), s.get("end"), s.get("label")) if isinstance(s, dict)
                       else (None, None, s) for s in obj["spans"]]
@@ -495,13 +525,13 @@ def _json_document(obj: Any, at: str, stem: str, no: int, result: ReadResult) ->
         doc.labels.append(labels.strip())
     if isinstance(obj.get("cats"), dict):  # spaCy / Prodigy textcat
         doc.labels += [k for k, v in obj["cats"].items() if isinstance(v, (int, float)) and v >= 0.5]
-    for start, end, label in raw_spans:
+    for start, end, label, *own in raw_spans:
         problem = _span_problem(start, end, label, len(body))
         if problem:
             result.skipped.append(f"{at}: span {_short([start, end, label])} skipped: {problem}")
             continue
-        doc.spans.append(SpanRecord(start, end, str(label), origin="import", status=status,
-                                    annotator=annotator))
+        doc.spans.append(SpanRecord(start, end, str(label), origin="import",
+                                    status=own[0] if own else status, annotator=annotator))
     if raw_spans:
         doc.normalise = False  # the offsets point into the text as given
     return doc

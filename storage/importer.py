@@ -32,6 +32,7 @@ def import_paths(project: Project, paths: Sequence[Path | str], *, fmt: str | No
             raise ProjectError(f"{p}: no such file or folder")
     summary = ImportSummary()
     docs: list[NewDocument] = []
+    files = 0
     options = dict(text_column=text_column, title_column=title_column, meta_columns=meta_columns)
     try:
         for path in paths:
@@ -44,6 +45,9 @@ def import_paths(project: Project, paths: Sequence[Path | str], *, fmt: str | No
                 docs.extend(result.documents)
                 summary.skipped.extend(result.skipped)
                 summary.warnings.extend(result.warnings)
+                files += 1
+                if progress:
+                    progress(files, 0)  # reading: a count without a total (and a chance to cancel)
     except ReaderError as exc:
         # Nothing is stored yet: a refused file means the whole import adds nothing.
         raise ProjectError(f"{exc}; nothing was imported") from None

@@ -333,3 +333,50 @@ def test_polnear_dev_imports_every_gold_span(project):
     doc_id, start, end = project.conn.execute(
         'SELECT document_id, start, "end" FROM spans WHERE label = \'Cue\' LIMIT 1').fetchone()
     assert project.document(doc_id).text[start:end].strip()
+
+
+def test_labelstudio_tasks(project, tmp_path):
+    task = {"data": {"text": "Reuters said so in Homs.", "name": "ls-1", "title": "LS",
+                     "labels": ["credible"], "meta": {"desk": "world"}},
+            "annotations": [{"result": [{"type": "labels", "value": {
+                "start": 0, "end": 7, "text": "Reuters", "labels": ["ORG"]}}]}],
+            "predictions": [{"result": [{"type": "labels", "value": {
+                "start": 19, "end": 23, "text": "Homs", "labels": ["GPE"]}}]}]}
+    f = tmp_path / "ls.json"
+    f.write_text(json.dumps([task]), encoding="utf-8")
+    summary = import_paths(project, [f])
+    assert summary.added == 1 and not summary.skipped
+    [doc] = _docs(project)
+    assert (doc["name"], doc["title"], json.loads(doc["meta"])) == ("ls-1", "LS", {"desk": "world"})
+    assert project.doc_labels(doc["id"]) == ["credible"]
+    assert _spans(project) == [(doc["id"], 0, 7, "ORG", "import", "accepted", None),
+                               (doc["id"], 19, 23, "GPE", "import", "suggested", None)]
+
+
+def test_single_json_object_file(project, tmp_path):
+    f = tmp_path / "one.json"
+    f.write_text(json.dumps({"text": "Only one.", "meta": {"title": "T"}}, indent=2), encoding="utf-8")
+    assert import_paths(project, [f]).added == 1
+    assert _docs(project)[0]["title"] == "T"
+
+
+# -- readers never fail with anything but a clear message ----------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400), st.sampled_from(["a.txt", "a.html", "a.csv", "a.jsonl", "a.json"]))
+def test_any_bytes_read_or_refused_clearly(data, name):
+    from annotation.readers import ReaderError, read_csv, read_html, read_jsonl, read_txt
+    reader = {"txt": read_txt, "html": read_html, "csv": read_csv, "jsonl": read_jsonl,
+              "json": read_jsonl}[name.rsplit(".", 1)[1]]
+    try:
+        result = reader(data, name)
+    except ReaderError as exc:
+        assert name in str(exc)
+        return
+    for doc in result.documents:
+        assert isinstance(doc.raw_text, str) and doc.raw_text.strip()
+        for s in doc.spans:
+            assert 0 <= s.start < s.end <= len(doc.raw_text)
