@@ -357,7 +357,6 @@ def read_csv(data: bytes, name: str, *, text_column: str | None = None,
     name_col = next((lower[c] for c in _NAME_COLUMNS if c in lower), None)
     stem = _stem(name)
     n_cols = len(header)
-    line = 1
     row_no = 0
     while True:
         start_line = reader.line_num + 1

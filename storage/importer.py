@@ -51,6 +51,9 @@ def import_paths(project: Project, paths: Sequence[Path | str], *, fmt: str | No
     except ReaderError as exc:
         # Nothing is stored yet: a refused file means the whole import adds nothing.
         raise ProjectError(f"{exc}; nothing was imported") from None
+    except OSError as exc:
+        raise ProjectError(f"cannot read {exc.filename or 'a file'}: {exc.strerror or exc}; "
+                           "nothing was imported") from None
     if not docs:
         raise ProjectError(f"nothing to import in {', '.join(map(str, paths))}"
                            + (f" ({summary.skipped[0]}…)" if summary.skipped else ""))
