@@ -135,16 +135,27 @@ class Project:
             except PermissionError:
                 raise ProjectError(f"{self.path} is read-only: open it read-only or copy it") from None
         try:
-            self.conn = self._connect()
+            # Inspect through a read-only connection first: a refused file (or a -wal beside it
+            # that belongs to another database) is never checkpointed into or written to.
+            self.conn = self._connect(readonly=True)
+            try:
+                version, empty = self._inspect()
+            except BaseException:
+                self.conn.close()
+                self.conn = None  # type: ignore[assignment]
+                raise
+            if not readonly:
+                self.conn.close()
+                self.conn = self._connect()
             self.db = sqlite_utils.Database(self.conn, execute_plugins=False)
-            self._prepare(new=not exists)
+            self._prepare(version, empty)
         except BaseException:
             self.close()
             raise
 
     # -- opening ---------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        if self.readonly:
+    def _connect(self, readonly: bool | None = None) -> sqlite3.Connection:
+        if self.readonly if readonly is None else readonly:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
                                    isolation_level=None, check_same_thread=False)
         else:
@@ -154,29 +165,44 @@ class Project:
         conn.execute("PRAGMA busy_timeout = 1500")
         return conn
 
-    def _prepare(self, new: bool) -> None:
+    def _inspect(self) -> tuple[int, bool]:
+        """Refuse what is not a sound Credence file of a version we read: (version, empty)."""
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
             n_objects = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise ProjectError(f"{self.path} is damaged or not a project file ({exc}); "
+            raise ProjectError(f"{self.path} is damaged or not a project file ({_brief(exc)}); "
                                "`python main.py check PROJECT --restore` can restore a backup") from None
+        if app_id not in (0, schema.APP_ID):
+            raise ProjectError(f"{self.path} is an SQLite file but not a Credence project"
+                               + _wal_hint(self.path))
         if n_objects == 0 and version == 0:
             if self.readonly:
                 raise ProjectError(f"{self.path} is empty: not a Credence project")
-            self._create()
-            return
+            return 0, True
         if app_id != schema.APP_ID:
-            raise ProjectError(f"{self.path} is an SQLite file but not a Credence project")
+            raise ProjectError(f"{self.path} is an SQLite file but not a Credence project"
+                               + _wal_hint(self.path))
         if version > schema.SCHEMA_VERSION:
             raise ProjectError(
                 f"{self.path} was written by a newer Credence (schema {version}); "
                 f"this version reads schema {schema.SCHEMA_VERSION} and older: update Credence")
-        problems = schema.schema_problems(self.conn, version)
+        try:
+            problems = schema.schema_problems(self.conn, version)
+        except sqlite3.DatabaseError as exc:
+            raise ProjectError(f"{self.path} is damaged ({_brief(exc)}); "
+                               "`python main.py check PROJECT --restore` can restore a backup") from None
         if problems:
             raise ProjectError(f"{self.path} is not a sound Credence project: {problems[0]}"
-                               + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+                               + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+                               + _wal_hint(self.path))
+        return version, False
+
+    def _prepare(self, version: int, empty: bool) -> None:
+        if empty:
+            self._create()
+            return
         # The schema is now known to be exactly ours: our own FTS triggers may run.
         self.conn.execute("PRAGMA trusted_schema = ON")
         if not self.readonly:
@@ -276,8 +302,11 @@ class Project:
             raise ProjectError(f"no document {doc_id} in {self.path}")
         return Document(*row[:9], json.loads(row[9]), row[10], json.loads(row[11]))
 
-    def document_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    def document_count(self, *, status: str | None = None, label: str | None = None,
+                       search: str | None = None) -> int:
+        """How many documents the list holds with these filters (a windowed list needs the total)."""
+        sql, args = self._document_query("count(*)", status, label, search)
+        return self.conn.execute(sql, args).fetchone()[0]
 
     def document_rows(self, *, status: str | None = None, label: str | None = None,
                       search: str | None = None, limit: int | None = None,
@@ -435,6 +464,20 @@ def _check_header(path: Path) -> None:
         return  # an empty file becomes a new project
     if not head.startswith(SQLITE_HEADER) or len(head) < 100:
         raise ProjectError(f"{path} is not a Credence project (not an SQLite file)")
+
+
+def _wal_hint(path: Path) -> str:
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return (f" (a {wal.name} file beside it may belong to another database: "
+                "move it away and open again)")
+    return ""
+
+
+def _brief(exc: BaseException, limit: int = 160) -> str:
+    """SQLite's message on one short line (a damaged schema's error quotes its SQL)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _user() -> str:
