@@ -187,9 +187,10 @@ class Op(QObject):
 
     @Slot()
     def _on_show_timer(self) -> None:
-        if self.is_done or not _widget_alive(self.parent_widget):
-            return
-        self.dialog = _ProgressDialog(self.parent_widget, self.title, self.cancellable)
+        parent = self.parent_widget
+        if self.is_done or (parent is not None and not _widget_alive(parent)):
+            return  # the window that asked for the work is gone: nowhere to show progress
+        self.dialog = _ProgressDialog(parent, self.title, self.cancellable)
         self.dialog.cancel_requested.connect(self.cancel)
         self.dialog.set_progress(*self.progress_value)
         if self._cancel.is_set():
