@@ -406,9 +406,12 @@ atexit.register(_atexit)
 
 
 def _status(parent: QWidget | None, text: str, timeout_ms: int = 8000) -> None:
-    window = parent.window() if _widget_alive(parent) else None
-    if isinstance(window, QMainWindow):
-        window.statusBar().showMessage(text, timeout_ms)
+    # A dialog is its own window: look past it for the main window's status bar.
+    widget = parent if _widget_alive(parent) else None
+    while widget is not None and not isinstance(widget, QMainWindow):
+        widget = widget.parentWidget()
+    if widget is not None:
+        widget.statusBar().showMessage(text, timeout_ms)
     else:
         log.info("%s", text)
 
