@@ -68,9 +68,15 @@ class StatsView(QWidget):
             chart.setBackgroundRoundness(0)
             view = QChartView(chart)
             view.setRenderHint(QPainter.Antialiasing)
-            view.setMinimumSize(380, 280)
+            view.setMinimumSize(380, 200)
             self.charts[key], self.views[key] = chart, view
-            grid.addWidget(view, i // 2, i % 2)
+        # Spans get a full-height column: a label scheme has a dozen or more labels to list.
+        grid.addWidget(self.views["documents"], 0, 0)
+        grid.addWidget(self.views["claims"], 1, 0)
+        grid.addWidget(self.views["sources"], 2, 0)
+        grid.addWidget(self.views["spans"], 0, 1, 3, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(grid, 1)
