@@ -82,7 +82,6 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._restore_settings()
-        self.resize(self.size())
         if nlp is not None:
             self._on_model_loaded(nlp)
         elif load_model:
