@@ -1,0 +1,288 @@
+"""Claim (attribution) detection from the spaCy parse: cue, its source and its content.
+
+Candidates come from the parse alone (verbs, nouns with a clausal complement, "according
+to"); a cue lexicon decides which candidate lemmas count. The source is found through the
+dependency tree (subject, passive agent, the noun a relative clause modifies, the subject
+of the governing verb for "…, saying"), the content through the complement clause or —
+when the cue follows what is claimed ("X did Y, Reuters reported") — the clause before it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .cues import CueLexicon, default_lexicon
+
+QUOTES = "\"'“”‘’«»„‟`"
+_SUBJ = ("nsubj",)
+_COMP = ("ccomp", "xcomp")
+_UP = ("advcl", "conj", "xcomp", "acl")  # "…, saying", "X stood and said", "wants to say"
+_NP_LEFT = ("det", "amod", "compound", "poss", "nummod", "nmod", "case", "punct", "quantmod",
+            "advmod", "npadvmod")
+
+
+@dataclass
+class ClaimSuggestion:
+    """One detected attribution: character offsets (end-exclusive) into doc.text."""
+    cue: tuple[int, int]
+    source: tuple[int, int] | None
+    content: tuple[int, int] | None
+    key: str = ""  # the cue key (lemma|KIND) that triggered it
+
+
+@dataclass
+class CueCandidate:
+    """A token that could be a cue, with the tokens of its cue span and its lexicon key."""
+    head: object  # spacy Token
+    tokens: list
+    key: str
+
+
+def cue_candidates(doc) -> list[CueCandidate]:
+    """Every cue candidate the parse offers, before any lexicon is applied."""
+    out: list[CueCandidate] = []
+    for t in doc:
+        low = t.lower_
+        if low == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
+            out.append(CueCandidate(t, [t, doc[t.i + 1]], "according to|PHRASE"))
+        elif t.pos_ == "VERB" and t.dep_ not in ("amod", "compound"):
+            # Particles and negation belong to the cue: "pointed out", "did not deny".
+            extra = [c for c in t.children if c.dep_ in ("prt", "neg")]
+            out.append(CueCandidate(t, sorted([t, *extra], key=lambda x: x.i),
+                                    f"{t.lemma_.lower()}|VERB"))
+        elif t.pos_ == "NOUN" and any(c.dep_ in ("acl", "ccomp") and _is_clause(c)
+                                      for c in t.children):
+            out.append(CueCandidate(t, [t], f"{t.lemma_.lower()}|NOUN"))
+    return out
+
+
+def _is_clause(t) -> bool:
+    return t.pos_ in ("VERB", "AUX") and any(c.dep_ == "mark" and c.lower_ in ("that", "whether", "if")
+                                             for c in t.children) or t.dep_ == "ccomp"
+
+
+def detect_claims(doc, cues: CueLexicon | None = None) -> list[ClaimSuggestion]:
+    """Attributions in a parsed spaCy Doc, each with cue, source and content offsets."""
+    lex = cues if cues is not None else default_lexicon()
+    frames = []
+    for cand in cue_candidates(doc):
+        if not lex.accepts(cand.key):
+            continue
+        frame = _frame(doc, cand)
+        if frame is not None:
+            frames.append(frame)
+    _cut_nested(frames)
+    out = []
+    for f in frames:
+        cue = (f["cue"][0].idx, _end(f["cue"][-1]))
+        source = _char_span(doc, f["source"])
+        content = _char_span(doc, f["content"], quotes=True)
+        out.append(ClaimSuggestion(cue=cue, source=source, content=content, key=f["key"]))
+    return out
+
+
+def _frame(doc, cand: CueCandidate) -> dict | None:
+    t = cand.head
+    if cand.key.endswith("|PHRASE"):
+        return _according_to(doc, cand)
+    if cand.key.endswith("|NOUN"):
+        comp = next(c for c in t.children if c.dep_ in ("acl", "ccomp") and _is_clause(c))
+        src = next((c for c in t.children if c.dep_ == "poss"), None)
+        if src is None:
+            src = _prep_object(t, ("by", "from", "of"))
+        return {"cue": cand.tokens, "key": cand.key, "backward": False,
+                "source": _np(src) if src is not None else None,
+                "content": _subtree(comp)}
+    source = _source(doc, t)
+    content, backward = _content(doc, t, source)
+    if content is None and source is None:
+        return None
+    return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
+            "backward": backward}
+
+
+def _according_to(doc, cand: CueCandidate) -> dict | None:
+    acc, to = cand.tokens
+    obj = next((c for c in to.children if c.dep_ == "pobj"), None)
+    if obj is None:
+        obj = next((c for c in acc.children if c.dep_ == "pobj"), None)
+    source = _subtree(obj) if obj is not None else None
+    # The claim is the clause "according to X" modifies (climb from a noun to its verb).
+    head = acc.head
+    while head.pos_ not in ("VERB", "AUX") and head.head.i != head.i:
+        head = head.head
+    frame_tokens = set(_subtree_tokens(acc))
+    sent = acc.sent
+    if acc.i == sent.start or doc[acc.i - 1].is_punct and acc.i - 1 == sent.start:
+        # Sentence-initial "According to X, Y": content follows.
+        rest = [x for x in sent if x.i > max(frame_tokens) and not x.is_space]
+    else:
+        rest = [x for x in _subtree_tokens(head) if x.i not in frame_tokens and x.sent == sent]
+        if acc.i > head.i:
+            rest = [x for x in rest if x.i < acc.i]
+    content = _trim(rest)
+    return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
+            "backward": acc.i > (content[0].i if content else acc.i)}
+
+
+def _source(doc, t):
+    passive = any(c.dep_ == "auxpass" for c in t.children)
+    for c in t.children:
+        if c.dep_ == "agent":
+            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+            if obj is not None:
+                return _np(obj)
+    if not passive:
+        for c in t.children:
+            if c.dep_ in _SUBJ and c.lower_ not in ("it", "there"):
+                return _np(c)
+    if t.dep_ == "relcl" and t.head.pos_ in ("NOUN", "PROPN", "PRON"):
+        return _np(t.head, stop=t)
+    if t.dep_ in _UP and t.head.i != t.i and t.head.pos_ in ("VERB", "AUX"):
+        up = t.head
+        for _ in range(3):
+            subj = next((c for c in up.children if c.dep_ in _SUBJ), None)
+            if subj is not None and subj.i < t.i:
+                return _np(subj)
+            if up.dep_ not in _UP or up.head.i == up.i:
+                break
+            up = up.head
+    # Parser misses ("…, reliable source told X" parsed as an agent): the noun phrase just
+    # before the cue, read from the POS tags of the tokens.
+    if t.i > t.sent.start:
+        prev = doc[t.i - 1]
+        if prev.pos_ in ("NOUN", "PROPN", "PRON") and prev.dep_ not in ("dobj", "pobj", "attr"):
+            return _np(prev, left_only=True)
+        if prev.pos_ in ("NOUN", "PROPN", "PRON"):
+            return _np(prev, left_only=True)
+    return None
+
+
+def _content(doc, t, source):
+    """The claimed clause: a complement after the cue, else the clause before it."""
+    sent = t.sent
+    comps = [c for c in t.children if c.dep_ in _COMP]
+    right = [c for c in comps if c.i > t.i]
+    left = [c for c in comps if c.i < t.i]
+    if right and not left:
+        return _trim(_subtree_tokens(right[0])), False
+    if left:
+        tokens = _subtree_tokens(left[0])
+        return _trim(_extend_left_to_quote(doc, tokens)), True
+    obj = next((c for c in t.children if c.dep_ == "dobj" and c.i > t.i
+                and any(x.pos_ in ("VERB", "AUX") for x in c.subtree)), None)
+    if obj is not None:
+        return _trim(_subtree_tokens(obj)), False
+    # Inverted: "X did Y, Reuters reported" with the cue hanging off the claimed clause.
+    start = min([t.i] + ([source[0].i] if source else []))
+    if t.dep_ in ("parataxis", "ccomp", "advcl", "conj") and t.head.i < t.i:
+        own = set(_subtree_tokens(t))
+        tokens = [x for x in _subtree_tokens(t.head) if x.i < start and x.i not in own]
+        if tokens:
+            return _trim(tokens), True
+    before = [x for x in sent if x.i < start]
+    if len([x for x in before if not x.is_punct]) >= 3 and doc[start - 1].is_punct:
+        return _trim(before), True
+    # Quote in the previous sentence ("“…,” he said." split by the sentencizer).
+    if start == sent.start and sent.start > 0:
+        prev = doc[sent.start - 1].sent
+        if any(x.text in QUOTES for x in prev):
+            return _trim(list(prev)), True
+    return None, False
+
+
+def _extend_left_to_quote(doc, tokens):
+    # An opening quote just before the clause belongs to the quotation.
+    if tokens and tokens[0].i > 0 and doc[tokens[0].i - 1].text in QUOTES:
+        return [doc[tokens[0].i - 1], *tokens]
+    return tokens
+
+
+def _cut_nested(frames: list[dict]) -> None:
+    """A forward content that runs into a later backward frame ends before that frame."""
+    for f in frames:
+        if not f["content"] or f["backward"]:
+            continue
+        ids = [x.i for x in f["content"]]
+        lo, hi = min(ids), max(ids)
+        for g in frames:
+            if g is f or not g["backward"]:
+                continue
+            gstart = min([x.i for x in g["cue"]] + ([x.i for x in g["source"]] if g["source"] else []))
+            if lo < gstart <= hi:
+                f["content"] = _trim([x for x in f["content"] if x.i < gstart])
+                ids = [x.i for x in f["content"]] or [lo]
+                hi = max(ids)
+
+
+def _prep_object(t, preps):
+    for c in t.children:
+        if c.dep_ == "prep" and c.lower_ in preps:
+            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+            if obj is not None:
+                return obj
+    return None
+
+
+def _np(t, stop=None, left_only: bool = False):
+    """The noun phrase headed by t: its subtree (or its left modifiers), minus relative clauses."""
+    if left_only:
+        tokens = [t]
+        for c in reversed(list(t.lefts)):
+            if c.dep_ in _NP_LEFT:
+                tokens.extend(c.subtree)
+        tokens = sorted(set(tokens), key=lambda x: x.i)
+    else:
+        skip = set()
+        for c in t.children:
+            if (stop is not None and c.i == stop.i) or c.dep_ in ("relcl", "acl") and c.i > t.i:
+                skip.update(x.i for x in c.subtree)
+        tokens = [x for x in t.subtree if x.i not in skip]
+    return _trim(_contiguous(tokens, t)) or None
+
+
+def _contiguous(tokens, anchor):
+    """The longest run of consecutive token indices that contains the anchor."""
+    ids = {x.i for x in tokens}
+    lo = hi = anchor.i
+    while lo - 1 in ids:
+        lo -= 1
+    while hi + 1 in ids:
+        hi += 1
+    return [x for x in tokens if lo <= x.i <= hi]
+
+
+def _subtree(t):
+    return _trim(_subtree_tokens(t))
+
+
+def _subtree_tokens(t):
+    return list(t.subtree)
+
+
+def _trim(tokens):
+    """Drop leading/trailing punctuation and spaces, except quote marks, which belong to quotes."""
+    tokens = sorted(tokens, key=lambda x: x.i)
+    while tokens and (tokens[0].is_space or tokens[0].is_punct and tokens[0].text not in QUOTES
+                      or tokens[0].pos_ in ("CCONJ",)):
+        tokens = tokens[1:]
+    while tokens and (tokens[-1].is_space or tokens[-1].is_punct and tokens[-1].text not in QUOTES):
+        tokens = tokens[:-1]
+    return tokens or None
+
+
+def _end(t) -> int:
+    return t.idx + len(t.text)
+
+
+def _char_span(doc, tokens, quotes: bool = False) -> tuple[int, int] | None:
+    if not tokens:
+        return None
+    start, end = tokens[0].idx, _end(tokens[-1])
+    if quotes:
+        # Keep a quotation whole: an unmatched quote mark at one edge pulls in its partner.
+        text = doc.text
+        inner = text[start:end]
+        if inner and inner[-1] in QUOTES and inner.count(inner[-1]) % 2 == 1 \
+                and start > 0 and text[start - 1] in QUOTES:
+            start -= 1
+    return (start, end) if end > start else None

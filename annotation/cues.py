@@ -1,0 +1,226 @@
+"""Reporting-cue lexicons: a built-in one from linguistic knowledge, or one learned from brat data.
+
+A cue key is `lemma|KIND` where KIND is VERB, NOUN or PHRASE ("according to"). A learned
+lexicon keeps, per key, how often a candidate with that lemma was a gold cue (precision)
+and a threshold chosen by cross-validation on the training data. Nothing derived from a
+corpus ships with the app: users learn their own with `main.py train-claims`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+LEXICON_FILE = "claim-cues.json"
+FORMAT = "credence-cue-lexicon/1"
+
+# General communication, report, belief and evidence verbs (from linguistic knowledge,
+# e.g. the reporting-verb lists of grammars), not tuned on any corpus.
+_BUILTIN_VERBS = """
+say tell report add deny assure claim announce state confirm explain note argue insist
+warn write accuse acknowledge admit allege assert comment complain concede contend declare
+disclose emphasize emphasise estimate indicate maintain mention predict promise recall
+remark reveal reply respond stress tweet urge vow cite quote testify suggest believe think
+show find conclude demonstrate prove agree disagree criticize criticise blame threaten
+pledge propose recommend reckon fear hope worry doubt expect suspect speculate caution
+complain lament boast brag concede counter retort repeat reiterate affirm proclaim
+describe characterize characterise call dismiss reject acknowledge question ask answer
+inform notify advise observe point signal hint imply insinuate shout yell scream whisper
+""".split()
+_BUILTIN_NOUNS = """
+claim statement report allegation announcement accusation assertion belief view opinion
+suggestion testimony warning denial comment remark assurance argument contention
+insistence charge admission estimate prediction promise pledge conclusion finding
+evidence indication sign word news rumor rumour speculation fear hope concern
+""".split()
+_BUILTIN_PHRASES = ["according to"]
+
+
+@dataclass
+class CueLexicon:
+    """Which cue keys count, with their precision; candidates at or above `threshold` are cues."""
+    cues: dict[str, float]
+    threshold: float = 0.5
+    origin: str = "built-in"
+    meta: dict = field(default_factory=dict)
+
+    def accepts(self, key: str) -> bool:
+        p = self.cues.get(key)
+        return p is not None and p >= self.threshold
+
+    def weight(self, key: str) -> float:
+        return self.cues.get(key, 0.0)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write as JSON (atomically: a crash leaves the old file)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"format": FORMAT, "threshold": self.threshold, "meta": self.meta,
+                "cues": dict(sorted(self.cues.items()))}
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "CueLexicon":
+        """Read a lexicon written by `save`; a bad file raises LexiconError with one clear line."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise LexiconError(f"cannot read cue lexicon {path}: {e}") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise LexiconError(f"{path} is not a cue lexicon (expected format {FORMAT})")
+        cues = {str(k): float(v) for k, v in data.get("cues", {}).items()}
+        return cls(cues=cues, threshold=float(data.get("threshold", 0.5)), origin=str(path),
+                   meta=data.get("meta") or {})
+
+    def describe(self) -> str:
+        """One line saying which lexicon this is (shown by commands that use it)."""
+        n = sum(1 for k in self.cues if self.accepts(k))
+        if self.origin == "built-in":
+            return f"built-in cue lexicon ({n} cues)"
+        return f"learned cue lexicon {self.origin} ({n} cues, threshold {self.threshold:.2f})"
+
+
+class LexiconError(ValueError):
+    """A cue lexicon file the user pointed at (or trained) cannot be used."""
+
+
+def builtin_lexicon() -> CueLexicon:
+    """The general-knowledge lexicon shipped with the app."""
+    cues = {f"{w}|VERB": 1.0 for w in _BUILTIN_VERBS}
+    cues.update({f"{w}|NOUN": 1.0 for w in _BUILTIN_NOUNS})
+    cues.update({f"{p}|PHRASE": 1.0 for p in _BUILTIN_PHRASES})
+    return CueLexicon(cues=cues, threshold=0.5, origin="built-in")
+
+
+def credence_home() -> Path:
+    """Where user data lives: $CREDENCE_HOME, else ~/.local/share/credence."""
+    env = os.environ.get("CREDENCE_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".local" / "share" / "credence"
+
+
+def learned_lexicon_path() -> Path:
+    return credence_home() / LEXICON_FILE
+
+
+def default_lexicon() -> CueLexicon:
+    """The user's learned lexicon when `train-claims` has written one, else the built-in one."""
+    path = learned_lexicon_path()
+    if path.is_file():
+        return CueLexicon.load(path)
+    return builtin_lexicon()
+
+
+# --- learning -----------------------------------------------------------------------------
+
+THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
+MIN_COUNT = 2  # a lemma seen once as a cue is too weak evidence on its own
+
+
+def read_brat_dir(root: Path, limit: int | None = None) -> list[tuple[str, str, str]]:
+    """(name, text, ann of the first annotator in sorted order) per article of a PolNeAR-style folder."""
+    root = Path(root)
+    text_dir, ann_dir = root / "text", root / "attributions"
+    if not text_dir.is_dir() or not ann_dir.is_dir():
+        raise LexiconError(f"{root} is not laid out like PolNeAR (text/NAME.txt, "
+                           f"attributions/NAME_ANNOTATOR.ann)")
+    first: dict[str, Path] = {}
+    for ann in sorted(ann_dir.glob("*.ann")):
+        name = ann.stem.rsplit("_", 1)[0] if "_" in ann.stem else ann.stem
+        if (text_dir / f"{name}.txt").is_file():
+            first.setdefault(name, ann)
+    names = sorted(first)
+    if limit is not None:
+        names = names[:limit]
+    return [(n, (text_dir / f"{n}.txt").read_text(encoding="utf-8"),
+             first[n].read_text(encoding="utf-8")) for n in names]
+
+
+def _gold_cue_chars(text: str, ann: str) -> tuple[list[tuple[int, int]], dict[str, list]]:
+    from .brat import parse_ann
+    from .scoring import pieces
+    spans, _, _ = parse_ann(text, ann)
+    by_role: dict[str, list] = {"Cue": [], "Source": [], "Content": []}
+    for s in spans:
+        if s.label in by_role:
+            by_role[s.label].append(pieces(s.start, s.end, s.fragments))
+    cue_chars = [p for sp in by_role["Cue"] for p in sp]
+    return cue_chars, by_role
+
+
+def _count(docs_gold: Iterable[tuple[object, list[tuple[int, int]]]]) -> tuple[dict, dict]:
+    """Per cue key: candidates seen, and candidates whose head lies inside a gold cue."""
+    from .claims import cue_candidates
+    seen: dict[str, int] = {}
+    hits: dict[str, int] = {}
+    for doc, cue_chars in docs_gold:
+        for cand in cue_candidates(doc):
+            seen[cand.key] = seen.get(cand.key, 0) + 1
+            t = cand.head
+            if any(a <= t.idx < b for a, b in cue_chars):
+                hits[cand.key] = hits.get(cand.key, 0) + 1
+    return seen, hits
+
+
+def _precisions(seen: dict, hits: dict) -> dict[str, float]:
+    return {k: round(hits[k] / seen[k], 4) for k in hits if hits[k] >= MIN_COUNT}
+
+
+def learn_cues(train_dir: Path, nlp=None, *, limit: int | None = None, folds: int = 5,
+               batch_size: int = 16, n_process: int = 1,
+               progress: Callable[[int, int], None] | None = None) -> CueLexicon:
+    """Learn cue keys and their precision from a PolNeAR-style folder; threshold by k-fold CV.
+
+    The threshold maximises the mean overlap F1 of cue, source and content over held-out
+    folds of the training data (never the data one reports on).
+    """
+    from .claims import detect_claims
+    from .pipeline import load_model
+    from .scoring import PRF, score
+    nlp = nlp or load_model()
+    articles = read_brat_dir(train_dir, limit)
+    if not articles:
+        raise LexiconError(f"no articles with annotations in {train_dir}")
+    docs = []
+    texts = (t for _, t, _ in articles)
+    for i, doc in enumerate(nlp.pipe(texts, batch_size=batch_size, n_process=n_process), 1):
+        docs.append(doc)
+        if progress:
+            progress(i, len(articles))
+    gold = [_gold_cue_chars(t, a) for _, t, a in articles]
+
+    k = max(2, min(folds, len(docs)))
+    order = list(range(len(docs)))
+    random.Random(13).shuffle(order)  # fixed seed: the same data gives the same lexicon
+    fold_of = {idx: n % k for n, idx in enumerate(order)}
+    per_threshold = {th: {r: PRF() for r in ("Cue", "Source", "Content")} for th in THRESHOLDS}
+    for f in range(k):
+        train_ids = [i for i in range(len(docs)) if fold_of[i] != f]
+        seen, hits = _count((docs[i], gold[i][0]) for i in train_ids)
+        cues = _precisions(seen, hits)
+        for th in THRESHOLDS:
+            lex = CueLexicon(cues=cues, threshold=th, origin="cv")
+            for i in (i for i in range(len(docs)) if fold_of[i] == f):
+                pred = detect_claims(docs[i], lex)
+                by_role = {"Cue": [[s.cue] for s in pred],
+                           "Source": [[s.source] for s in pred if s.source],
+                           "Content": [[s.content] for s in pred if s.content]}
+                for role in per_threshold[th]:
+                    per_threshold[th][role] += score(by_role[role], gold[i][1][role])
+
+    def mean_f1(th: float) -> float:
+        return sum(p.f1 for p in per_threshold[th].values()) / 3
+
+    best = max(THRESHOLDS, key=lambda th: (round(mean_f1(th), 4), -th))
+    seen, hits = _count(zip(docs, (g[0] for g in gold)))
+    cv = {str(th): {r: round(p.f1, 4) for r, p in per_threshold[th].items()} for th in THRESHOLDS}
+    meta = {"trained_on": str(Path(train_dir)), "articles": len(docs), "folds": k,
+            "model": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}",
+            "cv_f1": cv, "min_count": MIN_COUNT}
+    return CueLexicon(cues=_precisions(seen, hits), threshold=best, origin="learned", meta=meta)
