@@ -49,6 +49,7 @@ class SidePanel(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         body = QWidget()
         self.setWidget(body)
         layout = QVBoxLayout(body)
@@ -101,6 +102,10 @@ class SidePanel(QScrollArea):
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(70)
         cform.addRow("Note", self.note)
+        for combo in (self.registry, self.reliability, self.credibility):
+            # Long source names must not widen the panel past its edge.
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         layout.addWidget(self.claim_box)
 
         self.doc_box = QGroupBox("Article labels")
@@ -111,7 +116,7 @@ class SidePanel(QScrollArea):
         self.legend = QGroupBox("Labels and keys")
         self.legend_layout = QGridLayout(self.legend)
         self.legend_layout.setHorizontalSpacing(8)
-        self.legend_layout.setVerticalSpacing(2)
+        self.legend_layout.setVerticalSpacing(3)
         layout.addWidget(self.legend)
         layout.addStretch(1)
 
@@ -130,19 +135,23 @@ class SidePanel(QScrollArea):
             w = self.legend_layout.takeAt(0).widget()
             if w is not None:
                 w.deleteLater()
-        row = 0
-        for lab in labels:
-            if lab["kind"] == "document":
-                continue
+        shown = [lab for lab in labels if lab["kind"] != "document"]
+        half = (len(shown) + 1) // 2
+        for i, lab in enumerate(shown):
+            row, col = i % half, (i // half) * 3
             swatch = QLabel()
-            swatch.setFixedSize(16, 14)
+            swatch.setFixedSize(14, 14)
             # The colour comes from the file: pass it through QColor so it can only be a colour.
             swatch.setStyleSheet(f"background: {safe_colour(lab.get('colour')).name()};"
                                  " border: 1px solid #888; border-radius: 2px")
-            self.legend_layout.addWidget(swatch, row, 0)
-            self.legend_layout.addWidget(_plain(lab["name"]), row, 1)
-            self.legend_layout.addWidget(_plain(lab.get("key") or ""), row, 2)
-            row += 1
+            name = QLabel(lab["name"])
+            name.setTextFormat(Qt.PlainText)
+            key = QLabel(lab.get("key") or "")
+            key.setTextFormat(Qt.PlainText)
+            key.setStyleSheet("color: #555; font-weight: bold")
+            self.legend_layout.addWidget(swatch, row, col)
+            self.legend_layout.addWidget(name, row, col + 1)
+            self.legend_layout.addWidget(key, row, col + 2)
         for cb in self.doc_checks.values():
             cb.deleteLater()
         self.doc_checks = {}

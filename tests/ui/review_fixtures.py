@@ -87,3 +87,9 @@ def stored(path: Path, sql: str, args: tuple = ()) -> list[tuple]:
     from storage.project import Project
     with Project(path, readonly=True) as p:
         return p.conn.execute(sql, args).fetchall()
+
+
+def snap(qtbot, widget, path) -> None:
+    """Let pending layouts settle, then save a screenshot."""
+    qtbot.wait(60)
+    widget.grab().save(str(path))

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from storage.project import Project
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
-    SEED_NAME, seed_project, seed_template, show_active, stored, temp_settings, window,
+    SEED_NAME, seed_project, seed_template, show_active, snap, stored, temp_settings, window,
 )
 
 K = Qt.Key
@@ -38,7 +38,7 @@ def click_offset(qtbot, w, offset: int) -> None:
     qtbot.mouseClick(w.view.viewport(), Qt.LeftButton, pos=w.view.point_of(offset))
 
 
-def test_window_shows_three_panes_and_first_suggestion(window, artifacts):
+def test_window_shows_three_panes_and_first_suggestion(qtbot, window, artifacts):
     w = window
     c = w.controller
     assert w.splitter.count() == 3
@@ -46,7 +46,7 @@ def test_window_shows_three_panes_and_first_suggestion(window, artifacts):
     assert c.current == next(it for it in c.items if it.status == "suggested")
     assert w.view.toPlainText().startswith(c.text[:40])
     assert "suggestions left" in w.counts_label.text() and "Model:" in w.model_label.text()
-    w.grab().save(str(artifacts / "review-01-opened.png"))
+    snap(qtbot, w, artifacts / "review-01-opened.png")
 
 
 def test_j_and_k_move_through_suggestions_without_storing(qtbot, window):
@@ -106,7 +106,7 @@ def test_create_span_from_a_mouse_like_selection(qtbot, window, artifacts):
     sid, s, e, label, origin, status = rows[0]
     assert c.text[s:e] == "air strikes" and (origin, status) == ("analyst", "accepted")
     assert c.current.id == sid and w.view.selection_range() is None
-    w.grab().save(str(artifacts / "review-02-created-span.png"))
+    snap(qtbot, w, artifacts / "review-02-created-span.png")
 
 
 def test_click_selects_a_highlight_and_keys_move_its_boundaries(qtbot, window):
@@ -151,7 +151,7 @@ def test_apply_to_all_in_the_article_is_one_undoable_step(qtbot, window, artifac
     for m in mentions:
         assert at[m] == ("PERSON", "accepted"), m
     assert w.action("undo").text().replace("&", "").startswith("Undo PERSON every 'Assad'")
-    w.grab().save(str(artifacts / "review-03-apply-to-all.png"))
+    snap(qtbot, w, artifacts / "review-03-apply-to-all.png")
     qtbot.keyClick(w.view, K.Key_Z, Qt.ControlModifier)
     assert stored(w.project.path, 'SELECT id, start, "end", label, status FROM spans'
                                   " WHERE document_id = ? ORDER BY id", (doc,)) == before
@@ -189,7 +189,7 @@ def test_grade_a_claim_and_its_source_with_two_key_sequences(qtbot, window, arti
     assert cred == 2
     assert stored(w.project.path, "SELECT reliability FROM sources WHERE id = ?", (source_id,)) == [("B",)]
     assert w.side.credibility.currentData() == 2 and w.side.reliability.currentData() == "B"
-    w.grab().save(str(artifacts / "review-04-claim-graded.png"))
+    snap(qtbot, w, artifacts / "review-04-claim-graded.png")
     press(qtbot, w, K.Key_A)  # accepting a claim accepts its parts
     statuses = stored(w.project.path, "SELECT s.status FROM claims c JOIN spans s ON s.id IN"
                                       " (c.content_span_id, c.cue_span_id, c.source_span_id)"
@@ -228,7 +228,7 @@ def test_mark_a_claim_and_pick_its_cue_and_source_from_the_text(qtbot, window, a
     assert "United Nations" in name
     # All three parts are drawn together around the current one.
     assert c.current.key == ("claim", claim_id) and len(w.view._outlines) == 3
-    w.grab().save(str(artifacts / "review-05-claim-marked.png"))
+    snap(qtbot, w, artifacts / "review-05-claim-marked.png")
 
 
 def test_switch_article_mark_done_and_label(qtbot, window):
@@ -257,7 +257,7 @@ def test_filter_the_list_by_search_status_and_label(qtbot, window, artifacts):
     qtbot.keyClicks(dl.search, "Geneva")
     qtbot.waitUntil(lambda: dl.model.rowCount() == 1, timeout=2000)
     assert dl.model.row_data(0).name == "geneva"
-    w.grab().save(str(artifacts / "review-06-search.png"))
+    snap(qtbot, w, artifacts / "review-06-search.png")
     dl.search.clear()
     qtbot.waitUntil(lambda: dl.model.rowCount() == total, timeout=2000)
     press(qtbot, w, K.Key_D)  # the seed article is done
