@@ -1,6 +1,6 @@
 """Time every export format against a bare dump of the same rows (FA-KES, real model entities).
 
-    .venv/bin/python bench/bench_export.py [--synthetic] [--repeat 3] [--keep DIR]
+    .venv/bin/python bench/bench_export.py [--synthetic] [--repeat 3] [--keep DIR [--reuse]]
 
 Builds a project from ../shared/data/fa-kes/FA-KES-Dataset.csv: entities from running the
 project's spaCy model over the texts once (or, with --synthetic, ~40 spans an article without
@@ -108,26 +108,34 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true", help="no model: ~40 spans per article")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the project and exports here")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: time the project already there instead of rebuilding it")
     args = parser.parse_args()
     if not FAKES.exists():
         sys.exit(f"needs {FAKES}")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-export-"))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "fakes.credence"
-    path.unlink(missing_ok=True)
-    n_docs, n_spans, t_model = build(path, args.synthetic)
-    print(f"project: {n_docs} documents, {n_spans} spans "
-          f"({'synthetic' if args.synthetic else f'model entities, {t_model:.1f} s'})")
+    if not (args.reuse and path.exists()):
+        path.unlink(missing_ok=True)
+        n_docs, n_spans, t_model = build(path, args.synthetic)
+        print(f"project: {n_docs} documents, {n_spans} spans "
+              f"({'synthetic' if args.synthetic else f'model entities, {t_model:.1f} s'})")
     with Project(path, readonly=True) as project:
         n_claims = project.conn.execute("SELECT count(*) FROM claims").fetchone()[0]
-        print(f"claims: {n_claims}; spans by status: " + ", ".join(
+        print(f"documents: {project.document_count()}; claims: {n_claims}; spans by status: " + ", ".join(
             f"{s} {n}" for s, n in project.conn.execute(
                 "SELECT status, count(*) FROM spans GROUP BY status")))
         export(project, "doccano", folder / "warmup.jsonl")  # imports, tokenizer load
         export(project, "spacy", folder / "warmup.spacy")
         base = best_of(args.repeat, lambda: bare_dump(project, folder / "dump.jsonl"))
-        print(f"\n{'format':<14}{'seconds':>9}{'× dump':>8}  summary")
-        print(f"{'bare dump':<14}{base:>9.3f}{1:>8.2f}")
+        print(f"\n{'format':<20}{'seconds':>9}{'× dump':>8}  summary")
+        print(f"{'bare dump':<20}{base:>9.3f}{1:>8.2f}")
+        texts = [r[0] for r in project.conn.execute("SELECT text FROM documents")]
+        from storage.export_spacy import blank_nlp
+        tokenizer = blank_nlp().tokenizer
+        t = best_of(args.repeat, lambda: [tokenizer(x) for x in texts])
+        print(f"{'tokenize only':<20}{t:>9.3f}{t / base:>8.2f}  (the floor of spacy, prodigy, conll)")
         for only in (False, True):
             for fmt in FORMATS:
                 out = folder / (f"out-{fmt}" + ("-reviewed" if only else ""))
@@ -138,7 +146,7 @@ def main() -> None:
                 t = best_of(args.repeat, run)
                 s = result["s"]
                 name = fmt + (" (rev.)" if only else "")
-                print(f"{name:<14}{t:>9.3f}{t / base:>8.2f}  {s.documents} docs, {s.spans} spans, "
+                print(f"{name:<20}{t:>9.3f}{t / base:>8.2f}  {s.documents} docs, {s.spans} spans, "
                       f"{s.claims} claims" + (f"; {len(s.not_represented)} notes" if s.not_represented else ""))
     print(f"\nfiles in {folder}")
 

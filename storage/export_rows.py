@@ -251,23 +251,33 @@ def _umask() -> int:
     return mask
 
 
-# Files a previous folder export of ours may hold; any other file makes us refuse to replace it.
+# Files a previous folder export of ours holds; the marker says the folder is ours to replace.
 _OWN_SUFFIXES = (".txt", ".ann", ".conf")
+EXPORT_MARKER = ".credence-export"
 
 
 @contextlib.contextmanager
 def atomic_folder(out: Path) -> Iterator[Path]:
-    """Fill a fresh folder beside `out`, then put it in place of `out` in one rename."""
+    """Fill a fresh folder beside `out`, then put it in place of `out` in one rename.
+
+    An existing folder is replaced only when empty or when it is an earlier export of ours
+    (marker file, nothing else added): a user's folder of .txt files is never deleted.
+    """
     check_destination(out, folder=True)
-    if out.is_dir():
-        foreign = [p.name for p in out.iterdir() if p.is_dir() or p.suffix not in _OWN_SUFFIXES]
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / EXPORT_MARKER).is_file():
+            raise ExportError(f"{out} exists and is not empty: choose a new or empty folder")
+        foreign = [p.name for p in out.iterdir() if p.name != EXPORT_MARKER
+                   and (p.is_dir() or p.suffix not in _OWN_SUFFIXES)]
         if foreign:
-            raise ExportError(f"{out} exists and holds other files (e.g. {foreign[0]!r}): "
+            raise ExportError(f"{out} holds other files besides an earlier export (e.g. {foreign[0]!r}): "
                               "choose a new or empty folder")
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part"))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
+        (tmp / EXPORT_MARKER).write_text("written by Credence; this folder is replaced by the next "
+                                         "export to it\n", encoding="utf-8")
         if out.is_dir() and any(out.iterdir()):
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old"))
             os.replace(out, old / "x")

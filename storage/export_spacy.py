@@ -80,9 +80,11 @@ class Tokens:
         starts: list[int] = []
         self.split = 0
         n_cuts = len(cut_list)
+        i = 0  # tokens and cuts are both in text order: walk them together
         for pos, n, ws in zip(idx, length, space):
             end = pos + n
-            i = bisect_right(cut_list, pos)
+            while i < n_cuts and cut_list[i] <= pos:
+                i += 1
             while i < n_cuts and cut_list[i] < end:
                 cut = cut_list[i]
                 words.append(text[pos:cut])

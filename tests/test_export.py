@@ -312,6 +312,16 @@ def test_brat_replaces_own_folder_but_not_a_foreign_one(built, tmp_path):
     with pytest.raises(ExportError, match="holds other files"):
         export(project, "brat", out)
     assert (out / "notes.docx").read_text() == "mine"
+    # A folder of someone's own .txt files is never taken for an earlier export.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "diary.txt").write_text("dear diary")
+    with pytest.raises(ExportError, match="not empty"):
+        export(project, "brat", mine)
+    assert (mine / "diary.txt").read_text() == "dear diary"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert export(project, "brat", empty).documents == 4
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
