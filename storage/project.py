@@ -149,6 +149,9 @@ class Project:
                 self.conn = self._connect()
             self.db = sqlite_utils.Database(self.conn, execute_plugins=False)
             self._prepare(version, empty)
+        except sqlite3.OperationalError as exc:
+            self.close()
+            raise storage_error(self.path, exc) from exc
         except BaseException:
             self.close()
             raise
@@ -172,6 +175,11 @@ class Project:
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
             n_objects = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == 14:  # SQLITE_CANTOPEN
+                raise ProjectError(
+                    f"{self.path}: cannot open it: SQLite could not create {self.path.name}-wal "
+                    "and -shm beside it (is the folder read-only?): copy it to a writable folder"
+                ) from None
             raise ProjectError(f"{self.path} is damaged or not a project file ({_brief(exc)}); "
                                "`python main.py check PROJECT --restore` can restore a backup") from None
         if app_id not in (0, schema.APP_ID):
@@ -254,8 +262,11 @@ class Project:
         """One transaction: all of it is stored, or none of it."""
         if self.readonly:
             raise ProjectError(f"{self.path} is open read-only")
-        with self.db.atomic() as db:
-            yield db
+        try:
+            with self.db.atomic() as db:
+                yield db
+        except sqlite3.OperationalError as exc:
+            raise storage_error(self.path, exc) from exc
 
     # -- settings ------------------------------------------------------------------------------
     def setting(self, key: str, default: str | None = None) -> str | None:
@@ -464,6 +475,25 @@ def _check_header(path: Path) -> None:
         return  # an empty file becomes a new project
     if not head.startswith(SQLITE_HEADER) or len(head) < 100:
         raise ProjectError(f"{path} is not a Credence project (not an SQLite file)")
+
+
+# SQLite's primary result codes for a disk that refuses the write (full, failing, read-only).
+_STORAGE_ERRORS = {
+    13: "the disk is full: free some space and try again",
+    10: "the disk reported an error while saving",
+    8: "it is read-only here: open it read-only or copy it somewhere writable",
+    14: "cannot open it for writing (is its folder read-only?)",
+}
+
+
+def storage_error(path: Path, exc: sqlite3.OperationalError) -> Exception:
+    """A disk-level SQLite failure as one clear ProjectError (the transaction was rolled back);
+    any other SQLite error is returned as it is (a bug, which must fail loudly)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    why = _STORAGE_ERRORS.get(code & 0xFF) if isinstance(code, int) else None
+    if why is None:
+        return exc
+    return ProjectError(f"{path}: could not save: {why}; nothing of the last step was stored")
 
 
 def _wal_hint(path: Path) -> str:
