@@ -4,12 +4,14 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from storage.project import Project, ProjectError, _lock
 
 KEEP = 5
+MIN_INTERVAL_MINUTES = 30
 
 
 def backup_dir(path: Path) -> Path:
@@ -44,13 +46,47 @@ def make_backup(project: Project, keep: int = KEEP) -> Path:
     return target
 
 
+def backup_on_open(project: Project, keep: int = KEEP,
+                   min_interval: timedelta = timedelta(minutes=MIN_INTERVAL_MINUTES)) -> Path | None:
+    """The app's policy on opening a project: a fresh consistent copy, unless the newest backup
+    is recent (younger than `min_interval`) or the file has not changed since it was made.
+
+    Never raises for a disk problem (full, read-only): opening must still work; returns None then.
+    """
+    backups = list_backups(project.path)
+    if backups:
+        made = backups[0].stat().st_mtime
+        if time.time() - made < min_interval.total_seconds() or _last_change(project.path) <= made:
+            return None
+    try:
+        return make_backup(project, keep)
+    except (OSError, sqlite3.Error):
+        for partial in backup_dir(project.path).glob("*.partial*"):
+            partial.unlink(missing_ok=True)
+        return None
+
+
+def _last_change(path: Path) -> float:
+    times = [path.stat().st_mtime]
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size:
+        times.append(wal.stat().st_mtime)
+    return max(times)
+
+
 def restore_backup(path: Path, backup: Path | None = None) -> Path:
-    """Put a backup in place of the project; the current file is kept beside it, never deleted."""
+    """Put a backup in place of the project; the current file is kept beside it, never deleted.
+
+    Without `backup`, the newest backup that `check` finds sound is chosen.
+    """
+    from storage.check import check_project  # check imports this module
     path = Path(path)
-    backups = list_backups(path)
-    chosen = Path(backup) if backup else (backups[0] if backups else None)
+    if backup:
+        chosen: Path | None = Path(backup)
+    else:
+        chosen = next((b for b in list_backups(path) if not check_project(b)), None)
     if chosen is None or not chosen.exists():
-        raise ProjectError(f"{path}: no backup to restore (looked in {backup_dir(path)})")
+        raise ProjectError(f"{path}: no sound backup to restore (looked in {backup_dir(path)})")
     fd = _lock(path) if path.exists() else None
     try:
         if path.exists():
