@@ -237,6 +237,9 @@ def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSum
     with atomic_file(out, binary=True) as f:
         f.write(data)
     cuts.notes("spaCy", summary)
+    if out.suffix != ".spacy":
+        summary.not_represented.append(
+            f"spaCy: `spacy train` only reads files ending in .spacy: rename {out.name}")
     if unaligned:
         summary.not_represented.append(f"spaCy: spans not aligned to tokens: {unaligned}")
     if overlapping:

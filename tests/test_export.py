@@ -159,6 +159,9 @@ def test_spacy_docbin_reads_back(built, tmp_path, only_reviewed):
         assert doc.cats == {lab: float(lab in labels) for lab in ("credible", "not credible")}
         assert doc.user_data["name"] == project.document(doc_id).name
     assert len(seen_ids) == summary.spans
+    assert not any(".spacy" in n for n in summary.not_represented)
+    other = export(project, "spacy", tmp_path / "train.bin", only_reviewed=only_reviewed)
+    assert any("only reads files ending in .spacy" in n for n in other.not_represented)
     if not only_reviewed:
         d1 = next(d for d in docs if d.user_data["document_id"] == ids["d1"])
         # "U.S." lies inside the token "U.S.-backed": the token is split, not the span dropped.
