@@ -14,7 +14,13 @@ from bisect import bisect_left, bisect_right
 def display_text(text: str) -> str:
     """The text to hand to setPlainText: same length, but no character Qt would merge or drop."""
     # QTextDocument turns "\r\n" into a single paragraph separator: keep one position per unit.
-    return text.replace("\r", " ") if "\r" in text else text
+    if "\r" in text:
+        text = text.replace("\r", " ")
+    # setPlainText drops a leading byte-order mark (U+FEFF / U+FFFE): an invisible word joiner
+    # keeps its position.
+    if text[:1] in ("\ufeff", "\ufffe"):
+        text = "\u2060" + text[1:]
+    return text
 
 
 class OffsetMap:
