@@ -1,14 +1,15 @@
-"""The article as plain text with its spans drawn over it (ExtraSelections), and the current one outlined."""
+"""The article as plain text with its spans drawn over it (layout formats), and the current one outlined."""
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor, QContextMenuEvent, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QTextCharFormat,
-    QTextCursor, QTextOption,
+    QSyntaxHighlighter, QTextCursor, QTextOption,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from annotation.model import Span
 from ui.offsets import OffsetMap, display_text
@@ -35,6 +36,17 @@ def _mix(colour: QColor, amount: float) -> QColor:
     return QColor(round(255 - (255 - colour.red()) * amount),
                   round(255 - (255 - colour.green()) * amount),
                   round(255 - (255 - colour.blue()) * amount))
+
+
+_BAND: list[QTextCharFormat] = []
+
+
+def _band_format() -> QTextCharFormat:
+    if not _BAND:
+        f = QTextCharFormat()
+        f.setBackground(CONTENT_BAND)
+        _BAND.append(f)
+    return _BAND[0]
 
 
 def span_format(span: Span, colours: dict[str, QColor]) -> QTextCharFormat:
@@ -79,10 +91,24 @@ def span_format(span: Span, colours: dict[str, QColor]) -> QTextCharFormat:
     return f
 
 
+class _SpanHighlighter(QSyntaxHighlighter):
+    """Colours each block from the view's spans (layout formats: drawn in the same pass as the text)."""
+
+    def __init__(self, view: "ArticleView"):
+        super().__init__(view.document())
+        self.view = view
+
+    def highlightBlock(self, text: str) -> None:
+        b0 = self.currentBlock().position()
+        for s, e, fmt in self.view.block_formats(b0, b0 + len(text) + 1):
+            self.setFormat(s - b0, e - s, fmt)
+
+
 class ArticleView(QPlainTextEdit):
-    """Read-only plain text (never HTML); spans are ExtraSelections keyed by span id."""
+    """Read-only plain text (never HTML); spans are formats applied per block, keyed by span id."""
 
     clicked = Signal(int)                    # code-point offset under a plain left click
+    painted = Signal()                       # after each paint (benchmarks count them)
     context_requested = Signal(int, QPoint)  # offset under the mouse, global position
 
     def __init__(self, parent: QWidget | None = None):
@@ -103,10 +129,17 @@ class ArticleView(QPlainTextEdit):
         self._text = ""
         self._colours: dict[str, QColor] = {}
         self._spans: dict[int, Span] = {}
-        self._sels: dict[int, list[QTextEdit.ExtraSelection]] = {}
-        self._order: list[int] = []
+        # span id -> (layer, qt start, qt end, format) for each fragment
+        self._pieces: dict[int, list[tuple[int, int, int, QTextCharFormat]]] = {}
         self._outlines: list[tuple[int, int, bool]] = []  # qt start, qt end, strong?
-        self._band: list[QTextEdit.ExtraSelection] = []  # the current claim's content
+        self._band: tuple[int, int] | None = None  # the current claim's content, qt range
+        # One format object per (label, status) and per overlap combination: cheap to reuse.
+        self._formats: dict[tuple[str, str], QTextCharFormat] = {}
+        self._merged: dict[tuple[int, ...], QTextCharFormat] = {}
+        self._sorted: list[tuple[int, int, int, QTextCharFormat]] = []
+        self._starts: list[int] = []
+        self._longest = 0
+        self._highlighter = _SpanHighlighter(self)
         self.setPlaceholderText("No article open")
 
     # -- content ----------------------------------------------------------------------------------
@@ -116,66 +149,102 @@ class ArticleView(QPlainTextEdit):
 
     def set_colours(self, labels: Iterable[dict]) -> None:
         self._colours = {lab["name"]: safe_colour(lab.get("colour")) for lab in labels}
+        self._formats.clear()
+        self._merged.clear()
 
     def show_document(self, text: str, spans: Iterable[Span]) -> None:
         """Show a new article (plain text only) with all its spans."""
         self._text = text
         self._map = OffsetMap(text)
         self._outlines = []
-        self._band = []
-        self.setPlainText(display_text(text))
+        self._band = None
         self._spans = {s.id: s for s in spans}
-        self._sels = {sid: self._make(s) for sid, s in self._spans.items()}
-        self._reorder()
-        self._apply()
+        self._pieces = {sid: self._make(s) for sid, s in self._spans.items()}
+        self._index()
+        # The highlighter colours each block as setPlainText lays it out: one pass, no extra.
+        self.setPlainText(display_text(text))
 
     def clear_document(self) -> None:
         self.show_document("", [])
 
     def update_spans(self, spans: Iterable[Span]) -> set[int]:
-        """Bring the drawing in line with the article's spans, rebuilding only what changed."""
+        """Bring the drawing in line with the article's spans, re-colouring only changed blocks."""
         new = {s.id: s for s in spans}
         changed = {sid for sid, s in new.items() if self._spans.get(sid) != s}
         removed = set(self._spans) - set(new)
         if not changed and not removed:
             return set()
-        reorder = bool(removed) or any(
-            sid not in self._spans or (self._spans[sid].start, self._spans[sid].end,
-                                       self._spans[sid].label) != (new[sid].start, new[sid].end,
-                                                                   new[sid].label)
-            for sid in changed)
+        dirty = [(qa, qb) for sid in changed | removed for _l, qa, qb, _f in self._pieces.get(sid, ())]
         for sid in removed:
-            self._sels.pop(sid, None)
+            self._pieces.pop(sid, None)
         for sid in changed:
-            self._sels[sid] = self._make(new[sid])
+            self._pieces[sid] = self._make(new[sid])
+            dirty += [(qa, qb) for _l, qa, qb, _f in self._pieces[sid]]
         self._spans = new
-        if reorder:
-            self._reorder()
-        self._apply()
+        self._index()
+        self._rehighlight(dirty)
         return changed | removed
 
-    def _make(self, span: Span) -> list[QTextEdit.ExtraSelection]:
-        fmt = span_format(span, self._colours)
+    def _make(self, span: Span) -> list[tuple[int, int, int, QTextCharFormat]]:
+        key = (span.label, span.status)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            fmt = self._formats[key] = span_format(span, self._colours)
+        layer = _LAYER.get(span.label, 1)
+        return [(layer, *self._map.range_to_qt(a, b), fmt)
+                for a, b in (span.fragments or [[span.start, span.end]])]
+
+    def _index(self) -> None:
+        """Pieces sorted by start, for finding those that touch a block."""
+        self._sorted = sorted((p for ps in self._pieces.values() for p in ps), key=lambda p: p[1])
+        self._starts = [p[1] for p in self._sorted]
+        self._longest = max((p[2] - p[1] for p in self._sorted), default=0)
+
+    def _rehighlight(self, ranges: Iterable[tuple[int, int]]) -> None:
+        doc = self.document()
+        seen: set[int] = set()
+        for qa, qb in ranges:
+            block = doc.findBlock(qa)
+            while block.isValid() and block.position() <= qb:
+                if block.blockNumber() not in seen:
+                    seen.add(block.blockNumber())
+                    self._highlighter.rehighlightBlock(block)
+                block = block.next()
+
+    def block_formats(self, b0: int, b1: int) -> list[tuple[int, int, QTextCharFormat]]:
+        """Merged formats for Qt range [b0, b1): later layers win where spans overlap."""
+        lo = bisect_left(self._starts, b0 - self._longest)
+        hi = bisect_left(self._starts, b1)
+        pieces = [p for p in self._sorted[lo:hi] if p[2] > b0]
+        if self._band is not None and self._band[1] > b0 and self._band[0] < b1:
+            pieces.append((-1, *self._band, _band_format()))
+            pieces.sort(key=lambda p: p[1])
+        if not pieces:
+            return []
+        cuts = sorted({max(b0, min(b1, x)) for p in pieces for x in (p[1], p[2])})
         out = []
-        for a, b in (span.fragments or [[span.start, span.end]]):
-            sel = QTextEdit.ExtraSelection()
-            cur = QTextCursor(self.document())
-            qa, qb = self._map.range_to_qt(a, b)
-            cur.setPosition(qa)
-            cur.setPosition(qb, QTextCursor.KeepAnchor)
-            sel.cursor = cur
-            sel.format = fmt
-            out.append(sel)
+        active: list[tuple[int, int, int, QTextCharFormat]] = []
+        i, n = 0, len(pieces)
+        # Sweep: the pieces covering each stretch between two consecutive span boundaries.
+        for s, e in zip(cuts, cuts[1:]):
+            while i < n and pieces[i][1] <= s:
+                active.append(pieces[i])
+                i += 1
+            active = [p for p in active if p[2] > s]
+            if not active:
+                continue
+            if len(active) == 1:
+                out.append((s, e, active[0][3]))
+                continue
+            key = tuple(id(p[3]) for p in sorted(active, key=lambda p: p[0]))
+            fmt = self._merged.get(key)
+            if fmt is None:
+                fmt = QTextCharFormat()
+                for p in sorted(active, key=lambda p: p[0]):
+                    fmt.merge(p[3])
+                self._merged[key] = fmt
+            out.append((s, e, fmt))
         return out
-
-    def _reorder(self) -> None:
-        spans = self._spans
-        self._order = sorted(spans, key=lambda sid: (_LAYER.get(spans[sid].label, 1),
-                                                     spans[sid].start, -spans[sid].end, sid))
-
-    def _apply(self) -> None:
-        sels = self._sels
-        self.setExtraSelections(self._band + [s for sid in self._order for s in sels[sid]])
 
     # -- the current span ---------------------------------------------------------------------------
     def set_current(self, focus: tuple[int, int] | None,
@@ -183,21 +252,11 @@ class ArticleView(QPlainTextEdit):
                     band: tuple[int, int] | None = None) -> None:
         """Outline the current span (strong) and the other parts of its claim (light); `band`
         shades the current claim's content."""
-        band_sels = []
-        if band is not None:
-            sel = QTextEdit.ExtraSelection()
-            cur = QTextCursor(self.document())
-            qa, qb = self._map.range_to_qt(*band)
-            cur.setPosition(qa)
-            cur.setPosition(qb, QTextCursor.KeepAnchor)
-            sel.cursor = cur
-            fmt = QTextCharFormat()
-            fmt.setBackground(CONTENT_BAND)
-            sel.format = fmt
-            band_sels.append(sel)
-        if band_sels or self._band:
-            self._band = band_sels
-            self._apply()
+        qband = self._map.range_to_qt(*band) if band is not None else None
+        if qband != self._band:
+            dirty = [r for r in (self._band, qband) if r is not None]
+            self._band = qband
+            self._rehighlight(dirty)
         outlines = []
         if focus is not None:
             outlines.append((*self._map.range_to_qt(*focus), True))
@@ -208,6 +267,11 @@ class ArticleView(QPlainTextEdit):
         self.viewport().update()
 
     def _reveal(self, start: int, end: int) -> None:
+        qa, qb = self._map.range_to_qt(start, end)
+        rects = self._rects(qa, qb)
+        height = self.viewport().height()
+        if rects and rects[0].top() >= 0 and rects[-1].bottom() <= height:
+            return  # already in view: moving the caret would cost a relayout for nothing
         cur = QTextCursor(self.document())
         cur.setPosition(self._map.to_qt(end))
         self.setTextCursor(cur)
@@ -287,14 +351,14 @@ class ArticleView(QPlainTextEdit):
             for r in self._rects(qa, qb):
                 painter.drawRoundedRect(r.adjusted(-1.5, 0.5, 1.5, -0.5), 3, 3)
         painter.end()
+        self.painted.emit()
 
     def _paint_content_bars(self, painter: QPainter) -> None:
         """A bar in the left margin beside each line of a claim's content (solid: accepted)."""
         x = self.document().documentMargin() / 2 + self.contentOffset().x()
         height = self.viewport().height()
         top_block = self.firstVisibleBlock().position()
-        for sid in self._order:
-            s = self._spans[sid]
+        for s in self._spans.values():
             if s.label != "Content":
                 continue
             if s.status == "rejected":

@@ -196,13 +196,17 @@ class ReviewController(QObject):
         first = next((it for it in self.items if it.status == "suggested"), None)
         self._set_current(first or (self.items[0] if self.items else None))
 
-    def reload(self, keep: tuple[str, int] | None = None) -> None:
+    def reload(self, keep: tuple[str, int] | None = None, *, then_advance: bool = False) -> None:
         """Re-read the article's spans and claims after a decision; redraw only what changed."""
         if self.doc_id is None:
             return
         old = self.current
         self._load()
         self.view.update_spans(self.spans.values())
+        if then_advance and old is not None and old.key in self._index:
+            self.current = self.items[self._index[old.key]]
+            self._advance()
+            return
         key = keep or (old.key if old else None)
         item = self.items[self._index[key]] if key in self._index else None
         if item is None and old is not None:
@@ -336,6 +340,7 @@ class ReviewController(QObject):
             if it.status == "suggested":
                 self._set_current(it)
                 return
+        self._set_current(cur, focus=self.focus_span, reveal=False)
         self.message.emit("Every suggestion in this article is decided: D marks it done, N opens the next")
 
     def _on_clicked(self, offset: int) -> None:
@@ -369,9 +374,7 @@ class ReviewController(QObject):
         except (ValueError, ProjectError) as exc:
             self.message.emit(str(exc))
             return None
-        self.reload(keep=keep)
-        if advance:
-            self._advance()
+        self.reload(keep=keep, then_advance=advance)
         self.documents_changed.emit({self.doc_id})
         self.undo_changed.emit()
         return result
