@@ -13,7 +13,7 @@ from typing import Any
 from annotation.model import ClaimRecord, SpanRecord
 from storage.export_rows import (
     ExportDoc, ExportError, ExportSummary, Selection, atomic_file, atomic_folder, check_destination,
-    csv_cell, document_count, iter_documents, label_kinds, report_progress, safe_file_name, snapshot,
+    csv_cell, document_count, iter_documents, report_progress, safe_file_name, snapshot,
     write_csv,
 )
 from storage.export_spacy import export_conll, export_prodigy, export_spacy

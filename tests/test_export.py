@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,6 @@ from storage.export import FORMATS, ExportError, csv_cell, export, safe_file_nam
 from storage.ingest import store_documents
 from storage.project import Project
 
-ROOT = Path(__file__).resolve().parent.parent
 
 TEXT1 = ("Ahmed 😀 said the 𝕏 army shelled Homs on Monday.\n"
          "Reuters reported that U.S.-backed forces denied it, adding that 12 people died.")
