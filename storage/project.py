@@ -316,6 +316,11 @@ class Project:
     def document_count(self, *, status: str | None = None, label: str | None = None,
                        search: str | None = None) -> int:
         """How many documents the list holds with these filters (a windowed list needs the total)."""
+        if label and not status and not (search and search.strip()):
+            # Every doc_labels row is one document's (primary key, foreign key): the label index
+            # alone answers, where the join probes every matching document (~10x slower).
+            return self.conn.execute("SELECT count(*) FROM doc_labels WHERE label = ?",
+                                     (label,)).fetchone()[0]
         sql, args = self._document_query("count(*)", status, label, search)
         return self.conn.execute(sql, args).fetchone()[0]
 

@@ -74,3 +74,13 @@ def test_ids_follow_existing_rows(project):
     assert s.spans == 4
     ids = [r[0] for r in project.conn.execute("SELECT id FROM spans ORDER BY id")]
     assert ids == sorted(set(ids)) and len(ids) == 7
+
+
+def test_document_count_follows_the_list_filters(project):
+    store_documents(project, [_doc(i) for i in range(4)] + [NewDocument("Unlabelled text.", name="u")])
+    with project.atomic():
+        project.conn.execute("UPDATE documents SET status = 'done' WHERE name IN ('a1', 'u')")
+    for kw in ({}, {"label": "credible"}, {"status": "done"}, {"status": "done", "label": "credible"},
+               {"search": "article"}, {"search": "article", "label": "credible"}, {"label": "none"}):
+        assert project.document_count(**kw) == len(project.document_rows(**kw)), kw
+    assert project.document_count(label="credible") == 4
