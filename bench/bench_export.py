@@ -138,7 +138,8 @@ def main() -> None:
         print(f"{'tokenize only':<20}{t:>9.3f}{t / base:>8.2f}  (the floor of spacy, prodigy, conll)")
         for only in (False, True):
             for fmt in FORMATS:
-                out = folder / (f"out-{fmt}" + ("-reviewed" if only else "") + (".spacy" if fmt == "spacy" else ""))
+                suffix = ".spacy" if fmt == "spacy" else ""
+                out = folder / (f"out-{fmt}" + ("-reviewed" if only else "") + suffix)
                 result = {}
 
                 def run() -> None:
