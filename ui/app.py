@@ -52,7 +52,8 @@ def open_demo(window: MainWindow, path: Path | None = None) -> None:
 
     def done(summary: str) -> None:
         window.statusBar().showMessage(summary, 15000)
-        window.open_project(path)
+        # After the op has finished being busy (this callback runs just before that).
+        QTimer.singleShot(0, lambda: window.open_project(path))
 
     def failed(exc: BaseException) -> None:
         # A half-built demo would be opened next time as if complete: remove it.

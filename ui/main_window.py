@@ -223,6 +223,8 @@ class MainWindow(QMainWindow):
         self.review = None
         self.doc_list.set_project(None)
         self.view.clear_document()
+        self.side.set_labels([])
+        self.side.show_nothing()
         self.project.close()
         self.project = None
         self._build_actions()

@@ -120,6 +120,8 @@ class SidePanel(QScrollArea):
         layout.addWidget(self.legend)
         layout.addStretch(1)
 
+        self.doc_box.setVisible(False)   # until a project with labels is open
+        self.legend.setVisible(False)
         self._filling = False
         self._registry_entries: list[tuple[int, str]] | None = None
         self.credibility.currentIndexChanged.connect(self._on_credibility)
@@ -152,6 +154,7 @@ class SidePanel(QScrollArea):
             self.legend_layout.addWidget(swatch, row, col)
             self.legend_layout.addWidget(name, row, col + 1)
             self.legend_layout.addWidget(key, row, col + 2)
+        self.legend.setVisible(bool(shown))
         for cb in self.doc_checks.values():
             cb.deleteLater()
         self.doc_checks = {}
@@ -163,6 +166,7 @@ class SidePanel(QScrollArea):
             cb.clicked.connect(lambda _checked, n=name: self.doc_label_toggled.emit(n))
             self.doc_layout.addWidget(cb)
             self.doc_checks[name] = cb
+        self.doc_box.setVisible(bool(doc_labels))
 
     def set_doc_labels(self, present: list[str], enabled: bool = True) -> None:
         for name, cb in self.doc_checks.items():
