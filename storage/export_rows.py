@@ -311,7 +311,8 @@ def safe_file_name(name: str | None, doc_id: int, used: set[str], max_len: int =
 
 
 # -- CSV -----------------------------------------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Full-width = + - @ too: some spreadsheet locales (Japanese Excel) read them as formula starts.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def csv_cell(value: Any) -> Any:
