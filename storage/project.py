@@ -321,6 +321,10 @@ class Project:
             # alone answers, where the join probes every matching document (~10x slower).
             return self.conn.execute("SELECT count(*) FROM doc_labels WHERE label = ?",
                                      (label,)).fetchone()[0]
+        if search and search.strip() and not status and not label:
+            # The index holds one row per document (kept by triggers): count it alone.
+            return self.conn.execute("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?",
+                                     (fts_query(search),)).fetchone()[0]
         sql, args = self._document_query("count(*)", status, label, search)
         return self.conn.execute(sql, args).fetchone()[0]
 
@@ -347,8 +351,9 @@ class Project:
         sql = f"SELECT {columns} FROM documents d"
         where, args = [], []
         if search and search.strip():
-            sql += " JOIN documents_fts f ON f.rowid = d.id"
-            where.append("documents_fts MATCH ?")
+            # IN, not a join: SQLite then walks documents in id order and stops at the page's
+            # end, where a join sorts every hit first (0.9 s for 30,000 hits of 100,000).
+            where.append("d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)")
             args.append(fts_query(search))
         if status:
             where.append("d.status = ?")
