@@ -67,20 +67,21 @@ def detect_claims(doc, cues: CueLexicon | None = None) -> list[ClaimSuggestion]:
     for cand in cue_candidates(doc):
         if not lex.accepts(cand.key):
             continue
-        frame = _frame(doc, cand)
+        frame = _frame(doc, cand, lex)
         if frame is not None:
             frames.append(frame)
     _cut_nested(frames)
+    text = doc.text  # built on each access in spaCy: read once
     out = []
     for f in frames:
         cue = (f["cue"][0].idx, _end(f["cue"][-1]))
-        source = _char_span(doc, f["source"])
-        content = _char_span(doc, f["content"], quotes=True)
+        source = _char_span(text, f["source"])
+        content = _char_span(text, f["content"], quotes=True)
         out.append(ClaimSuggestion(cue=cue, source=source, content=content, key=f["key"]))
     return out
 
 
-def _frame(doc, cand: CueCandidate) -> dict | None:
+def _frame(doc, cand: CueCandidate, lex: CueLexicon) -> dict | None:
     t = cand.head
     if cand.key.endswith("|PHRASE"):
         return _according_to(doc, cand)
@@ -93,7 +94,7 @@ def _frame(doc, cand: CueCandidate) -> dict | None:
                 "source": _np(src) if src is not None else None,
                 "content": _subtree(comp)}
     source = _source(doc, t)
-    content, backward = _content(doc, t, source)
+    content, backward = _content(doc, t, source, lex.dobj_is_content(cand.key))
     if content is None and source is None:
         return None
     return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
@@ -110,13 +111,15 @@ def _according_to(doc, cand: CueCandidate) -> dict | None:
     head = acc.head
     while head.pos_ not in ("VERB", "AUX") and head.head.i != head.i:
         head = head.head
-    frame_tokens = set(_subtree_tokens(acc))
+    # Only "according to X" itself: the parser sometimes hangs the whole clause under it.
+    frame_tokens = {acc.i, to.i} | ({x.i for x in obj.subtree} if obj is not None else set())
     sent = acc.sent
     if acc.i == sent.start or doc[acc.i - 1].is_punct and acc.i - 1 == sent.start:
         # Sentence-initial "According to X, Y": content follows.
         rest = [x for x in sent if x.i > max(frame_tokens) and not x.is_space]
     else:
-        rest = [x for x in _subtree_tokens(head) if x.i not in frame_tokens and x.sent == sent]
+        rest = [x for x in _subtree_tokens(head)
+                if x.i not in frame_tokens and sent.start <= x.i < sent.end]
         if acc.i > head.i:
             rest = [x for x in rest if x.i < acc.i]
     content = _trim(rest)
@@ -135,6 +138,12 @@ def _source(doc, t):
         for c in t.children:
             if c.dep_ in _SUBJ and c.lower_ not in ("it", "there"):
                 return _np(c)
+    # Parser misses ("…, reliable source told X" parsed as an agent, "…but X's source denied"
+    # as a conjunct): the noun phrase just before the cue, read from the POS tags.
+    if t.i > t.sent.start and t.dep_ != "relcl":
+        prev = doc[t.i - 1]
+        if prev.pos_ in ("NOUN", "PROPN", "PRON"):
+            return _np(prev, left_only=True)
     if t.dep_ == "relcl" and t.head.pos_ in ("NOUN", "PROPN", "PRON"):
         return _np(t.head, stop=t)
     if t.dep_ in _UP and t.head.i != t.i and t.head.pos_ in ("VERB", "AUX"):
@@ -146,18 +155,10 @@ def _source(doc, t):
             if up.dep_ not in _UP or up.head.i == up.i:
                 break
             up = up.head
-    # Parser misses ("…, reliable source told X" parsed as an agent): the noun phrase just
-    # before the cue, read from the POS tags of the tokens.
-    if t.i > t.sent.start:
-        prev = doc[t.i - 1]
-        if prev.pos_ in ("NOUN", "PROPN", "PRON") and prev.dep_ not in ("dobj", "pobj", "attr"):
-            return _np(prev, left_only=True)
-        if prev.pos_ in ("NOUN", "PROPN", "PRON"):
-            return _np(prev, left_only=True)
     return None
 
 
-def _content(doc, t, source):
+def _content(doc, t, source, dobj_ok: bool = True):
     """The claimed clause: a complement after the cue, else the clause before it."""
     sent = t.sent
     comps = [c for c in t.children if c.dep_ in _COMP]
@@ -168,19 +169,22 @@ def _content(doc, t, source):
     if left:
         tokens = _subtree_tokens(left[0])
         return _trim(_extend_left_to_quote(doc, tokens)), True
-    obj = next((c for c in t.children if c.dep_ == "dobj" and c.i > t.i
-                and any(x.pos_ in ("VERB", "AUX") for x in c.subtree)), None)
+    quoted = _quote_after(doc, t)
+    if quoted:
+        return quoted, False
+    obj = next((c for c in t.children if c.dep_ == "dobj" and c.i > t.i), None) if dobj_ok else None
     if obj is not None:
         return _trim(_subtree_tokens(obj)), False
     # Inverted: "X did Y, Reuters reported" with the cue hanging off the claimed clause.
     start = min([t.i] + ([source[0].i] if source else []))
-    if t.dep_ in ("parataxis", "ccomp", "advcl", "conj") and t.head.i < t.i:
+    comma_before = start > 0 and doc[start - 1].is_punct
+    if t.dep_ in ("parataxis", "ccomp", "advcl", "conj") and t.head.i < t.i and comma_before:
         own = set(_subtree_tokens(t))
         tokens = [x for x in _subtree_tokens(t.head) if x.i < start and x.i not in own]
         if tokens:
             return _trim(tokens), True
     before = [x for x in sent if x.i < start]
-    if len([x for x in before if not x.is_punct]) >= 3 and doc[start - 1].is_punct:
+    if len([x for x in before if not x.is_punct]) >= 3 and comma_before:
         return _trim(before), True
     # Quote in the previous sentence ("“…,” he said." split by the sentencizer).
     if start == sent.start and sent.start > 0:
@@ -188,6 +192,23 @@ def _content(doc, t, source):
         if any(x.text in QUOTES for x in prev):
             return _trim(list(prev)), True
     return None, False
+
+
+def _quote_after(doc, t):
+    """`said: “…”` / `telling them, “…”`: a quotation opening within a few tokens after the cue."""
+    sent_end = t.sent.end
+    for j in range(t.i + 1, min(t.i + 5, sent_end)):
+        x = doc[j]
+        if x.text in "“\"" or x.text == "''" or x.text == "``":
+            if j > t.i + 1 and doc[j - 1].text in (":", ","):
+                close = next((k for k in range(j + 1, min(j + 400, len(doc)))
+                              if doc[k].text in "”\"" or doc[k].text == "''"), None)
+                if close is not None:
+                    return list(doc[j:close + 1])
+            return None
+        if x.text == "." or x.pos_ == "VERB":
+            return None
+    return None
 
 
 def _extend_left_to_quote(doc, tokens):
@@ -210,8 +231,9 @@ def _cut_nested(frames: list[dict]) -> None:
             gstart = min([x.i for x in g["cue"]] + ([x.i for x in g["source"]] if g["source"] else []))
             if lo < gstart <= hi:
                 f["content"] = _trim([x for x in f["content"] if x.i < gstart])
-                ids = [x.i for x in f["content"]] or [lo]
-                hi = max(ids)
+                if not f["content"]:
+                    break
+                hi = max(x.i for x in f["content"])
 
 
 def _prep_object(t, preps):
@@ -231,6 +253,10 @@ def _np(t, stop=None, left_only: bool = False):
             if c.dep_ in _NP_LEFT:
                 tokens.extend(c.subtree)
         tokens = sorted(set(tokens), key=lambda x: x.i)
+        # A comma ends a noun phrase read leftwards ("the offensive, reliable source").
+        commas = [x.i for x in tokens if x.i < t.i and x.text in (",", ";", ":")]
+        if commas:
+            tokens = [x for x in tokens if x.i > max(commas)]
     else:
         skip = set()
         for c in t.children:
@@ -274,13 +300,12 @@ def _end(t) -> int:
     return t.idx + len(t.text)
 
 
-def _char_span(doc, tokens, quotes: bool = False) -> tuple[int, int] | None:
+def _char_span(text: str, tokens, quotes: bool = False) -> tuple[int, int] | None:
     if not tokens:
         return None
     start, end = tokens[0].idx, _end(tokens[-1])
     if quotes:
         # Keep a quotation whole: an unmatched quote mark at one edge pulls in its partner.
-        text = doc.text
         inner = text[start:end]
         if inner and inner[-1] in QUOTES and inner.count(inner[-1]) % 2 == 1 \
                 and start > 0 and text[start - 1] in QUOTES:

@@ -37,6 +37,9 @@ insistence charge admission estimate prediction promise pledge conclusion findin
 evidence indication sign word news rumor rumour speculation fear hope concern
 """.split()
 _BUILTIN_PHRASES = ["according to"]
+# Verbs whose direct object is the addressee, not what is said ("told reporters").
+_ADDRESSEE_VERBS = set("tell inform notify advise assure ask warn urge remind brief email "
+                       "text call thank".split())
 
 
 @dataclass
@@ -46,6 +49,14 @@ class CueLexicon:
     threshold: float = 0.5
     origin: str = "built-in"
     meta: dict = field(default_factory=dict)
+    # Per key: how often its direct object is the content (learned); absent keys use a default.
+    dobj_content: dict[str, float] = field(default_factory=dict)
+
+    def dobj_is_content(self, key: str) -> bool:
+        """Is the direct object of this cue what is claimed ("denied the report"), not an addressee?"""
+        if key in self.dobj_content:
+            return self.dobj_content[key] >= 0.5
+        return key.split("|")[0] not in _ADDRESSEE_VERBS
 
     def accepts(self, key: str) -> bool:
         p = self.cues.get(key)
@@ -59,7 +70,8 @@ class CueLexicon:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT, "threshold": self.threshold, "meta": self.meta,
-                "cues": dict(sorted(self.cues.items()))}
+                "cues": dict(sorted(self.cues.items())),
+                "dobj_content": dict(sorted(self.dobj_content.items()))}
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
@@ -76,8 +88,9 @@ class CueLexicon:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise LexiconError(f"{path} is not a cue lexicon (expected format {FORMAT})")
         cues = {str(k): float(v) for k, v in data.get("cues", {}).items()}
+        dobj = {str(k): float(v) for k, v in (data.get("dobj_content") or {}).items()}
         return cls(cues=cues, threshold=float(data.get("threshold", 0.5)), origin=str(path),
-                   meta=data.get("meta") or {})
+                   meta=data.get("meta") or {}, dobj_content=dobj)
 
     def describe(self) -> str:
         """One line saying which lexicon this is (shown by commands that use it)."""
@@ -168,17 +181,40 @@ def _count(docs_gold: Iterable[tuple[object, list[tuple[int, int]]]]) -> tuple[d
     return seen, hits
 
 
+def _count_dobj(docs: list, gold: list) -> dict[str, float]:
+    """Per cue key: share of gold cues with a direct object (and no clause) whose object is the content."""
+    from .claims import cue_candidates
+    n: dict[str, int] = {}
+    yes: dict[str, int] = {}
+    for doc, (cue_chars, by_role) in zip(docs, gold):
+        contents = [p for sp in by_role["Content"] for p in sp]
+        for cand in cue_candidates(doc):
+            t = cand.head
+            if not cand.key.endswith("|VERB") or not any(a <= t.idx < b for a, b in cue_chars):
+                continue
+            if any(c.dep_ in ("ccomp", "xcomp") for c in t.children):
+                continue
+            obj = next((c for c in t.children if c.dep_ == "dobj" and c.i > t.i), None)
+            if obj is None:
+                continue
+            n[cand.key] = n.get(cand.key, 0) + 1
+            if any(a <= obj.idx < b for a, b in contents):
+                yes[cand.key] = yes.get(cand.key, 0) + 1
+    return {k: round(yes.get(k, 0) / v, 4) for k, v in n.items() if v >= 3}
+
+
 def _precisions(seen: dict, hits: dict) -> dict[str, float]:
     return {k: round(hits[k] / seen[k], 4) for k in hits if hits[k] >= MIN_COUNT}
 
 
 def learn_cues(train_dir: Path, nlp=None, *, limit: int | None = None, folds: int = 5,
-               batch_size: int = 16, n_process: int = 1,
+               batch_size: int = 16, n_process: int = 1, docs: list | None = None,
                progress: Callable[[int, int], None] | None = None) -> CueLexicon:
     """Learn cue keys and their precision from a PolNeAR-style folder; threshold by k-fold CV.
 
     The threshold maximises the mean overlap F1 of cue, source and content over held-out
-    folds of the training data (never the data one reports on).
+    folds of the training data (never the data one reports on). `docs`: the articles
+    already parsed, in the folder's order (skips parsing).
     """
     from .claims import detect_claims
     from .pipeline import load_model
@@ -187,12 +223,15 @@ def learn_cues(train_dir: Path, nlp=None, *, limit: int | None = None, folds: in
     articles = read_brat_dir(train_dir, limit)
     if not articles:
         raise LexiconError(f"no articles with annotations in {train_dir}")
-    docs = []
-    texts = (t for _, t, _ in articles)
-    for i, doc in enumerate(nlp.pipe(texts, batch_size=batch_size, n_process=n_process), 1):
-        docs.append(doc)
-        if progress:
-            progress(i, len(articles))
+    if docs is None:
+        docs = []
+        texts = (t for _, t, _ in articles)
+        for i, doc in enumerate(nlp.pipe(texts, batch_size=batch_size, n_process=n_process), 1):
+            docs.append(doc)
+            if progress:
+                progress(i, len(articles))
+    elif len(docs) != len(articles):
+        raise ValueError("docs must be the folder's articles, parsed, in order")
     gold = [_gold_cue_chars(t, a) for _, t, a in articles]
 
     k = max(2, min(folds, len(docs)))
@@ -204,8 +243,9 @@ def learn_cues(train_dir: Path, nlp=None, *, limit: int | None = None, folds: in
         train_ids = [i for i in range(len(docs)) if fold_of[i] != f]
         seen, hits = _count((docs[i], gold[i][0]) for i in train_ids)
         cues = _precisions(seen, hits)
+        dobj = _count_dobj([docs[i] for i in train_ids], [gold[i] for i in train_ids])
         for th in THRESHOLDS:
-            lex = CueLexicon(cues=cues, threshold=th, origin="cv")
+            lex = CueLexicon(cues=cues, threshold=th, origin="cv", dobj_content=dobj)
             for i in (i for i in range(len(docs)) if fold_of[i] == f):
                 pred = detect_claims(docs[i], lex)
                 by_role = {"Cue": [[s.cue] for s in pred],
@@ -223,4 +263,5 @@ def learn_cues(train_dir: Path, nlp=None, *, limit: int | None = None, folds: in
     meta = {"trained_on": str(Path(train_dir)), "articles": len(docs), "folds": k,
             "model": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}",
             "cv_f1": cv, "min_count": MIN_COUNT}
-    return CueLexicon(cues=_precisions(seen, hits), threshold=best, origin="learned", meta=meta)
+    return CueLexicon(cues=_precisions(seen, hits), threshold=best, origin="learned", meta=meta,
+                      dobj_content=_count_dobj(docs, gold))

@@ -24,7 +24,7 @@ def _gold_by_role(text: str, ann: str) -> dict[str, list]:
 
 
 def eval_claims(gold_dir: Path, nlp=None, lexicon: CueLexicon | None = None, *,
-                limit: int | None = None, batch_size: int = 16,
+                limit: int | None = None, batch_size: int = 16, docs: list | None = None,
                 progress: Callable[[int, int], None] | None = None) -> dict:
     """Run detection on every article of a PolNeAR-style folder; P/R/F1 per role and mode.
 
@@ -39,7 +39,8 @@ def eval_claims(gold_dir: Path, nlp=None, lexicon: CueLexicon | None = None, *,
         raise LexiconError(f"no articles with annotations in {gold_dir}")
     totals = {m: {r: PRF() for r in ROLES} for m in MODES}
     texts = (t for _, t, _ in articles)
-    for i, ((_, text, ann), doc) in enumerate(zip(articles, nlp.pipe(texts, batch_size=batch_size)), 1):
+    parsed = docs if docs is not None else nlp.pipe(texts, batch_size=batch_size)
+    for i, ((_, text, ann), doc) in enumerate(zip(articles, parsed), 1):
         gold = _gold_by_role(text, ann)
         pred = detect_claims(doc, lexicon)
         by_role = {"Cue": [[s.cue] for s in pred],

@@ -1,0 +1,115 @@
+"""Claim detection on the seed article, cue lexicons (built-in, learned, saved) and evaluation."""
+import json
+
+import pytest
+
+from annotation.claims import ClaimSuggestion, detect_claims
+from annotation.cues import (CueLexicon, LexiconError, builtin_lexicon, default_lexicon,
+                             learn_cues, learned_lexicon_path)
+from tests.conftest import shared_path
+
+# (cue, words the source must contain) for the seed's attributions.
+SEED_CLAIMS = [
+    ("said", "National Defense Army"), ("told", "reliable source"), ("reported", "Reuters"),
+    ("added", "the source"), ("denied", "Zaman-Alwasl's local source"),
+    ("said", "the reporter"), ("assured", "FSA"), ("told", "media activist"),
+    ("saying", "The United Nations"),
+]
+
+
+@pytest.fixture(scope="module")
+def seed(nlp):
+    from annotation.normalise import normalise
+    raw = shared_path("seed", "homs-offensive.txt").read_text(encoding="utf-8")
+    text = normalise(raw).text
+    return text, nlp(text)
+
+
+def test_seed_claims_with_builtin_lexicon(seed):
+    text, doc = seed
+    found = detect_claims(doc, builtin_lexicon())
+    assert all(isinstance(c, ClaimSuggestion) for c in found)
+    got = {(text[c.cue[0]:c.cue[1]], text[c.source[0]:c.source[1]]) for c in found if c.source}
+    hits = [(cue, src) for cue, src in SEED_CLAIMS
+            if any(g_cue == cue and src in g_src and len(g_src) < len(src) + 25
+                   for g_cue, g_src in got)]
+    assert len(hits) >= 8, f"found only {hits}; detected {sorted(got)}"
+
+
+def test_seed_contents(seed):
+    text, doc = seed
+    found = {text[c.source[0]:c.source[1]]: text[c.content[0]:c.content[1]]
+             for c in detect_claims(doc, builtin_lexicon()) if c.source and c.content}
+    assert found["Reuters"].startswith("Assad's forces have been on the offensive")
+    assert found["FSA"] == "that the fighters will not leave Homs"
+    assert found["the source"].startswith("Until now there are no concrete victory")
+    assert "2,500 and 4,000 civilians were trapped" in found["The United Nations"]
+    # A forward content stops where a later attribution takes over.
+    nda = next(v for k, v in found.items() if k.startswith("National Defense Army"))
+    assert nda == "200 fighters were killed since the beginning of the offensive"
+
+
+def test_offsets_are_character_offsets_into_text(seed):
+    text, doc = seed
+    for c in detect_claims(doc, builtin_lexicon()):
+        for span in (c.cue, c.source, c.content):
+            if span:
+                assert 0 <= span[0] < span[1] <= len(text)
+                assert text[span[0]:span[1]] == text[span[0]:span[1]].strip()
+
+
+def test_according_to_and_claim_that(nlp):
+    text = "According to the ministry, the bridge was destroyed. He rejected the claim that troops left."
+    found = detect_claims(nlp(text), builtin_lexicon())
+    acc = next(c for c in found if text[c.cue[0]:c.cue[1]] == "According to")
+    assert text[acc.source[0]:acc.source[1]] == "the ministry"
+    assert text[acc.content[0]:acc.content[1]] == "the bridge was destroyed"
+    claim = next(c for c in found if text[c.cue[0]:c.cue[1]] == "claim")
+    assert text[claim.content[0]:claim.content[1]] == "that troops left"
+
+
+def test_default_lexicon_uses_learned_file_when_present(tmp_path, monkeypatch):
+    monkeypatch.setenv("CREDENCE_HOME", str(tmp_path))
+    assert default_lexicon().origin == "built-in"
+    assert "built-in" in default_lexicon().describe()
+    CueLexicon(cues={"say|VERB": 0.9, "opine|VERB": 0.2}, threshold=0.5).save(learned_lexicon_path())
+    lex = default_lexicon()
+    assert lex.origin == str(tmp_path / "claim-cues.json")
+    assert lex.accepts("say|VERB") and not lex.accepts("opine|VERB")
+    assert "learned" in lex.describe()
+    (tmp_path / "claim-cues.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(LexiconError):
+        default_lexicon()
+
+
+def test_learn_cues_on_a_train_subset(nlp, tmp_path):
+    root = shared_path("polnear-train")
+    lex = learn_cues(root, nlp, limit=12, folds=3)
+    assert lex.accepts("say|VERB") and lex.cues["say|VERB"] > 0.5
+    assert lex.meta["articles"] == 12 and set(lex.meta["cv_f1"]) and lex.threshold > 0
+    path = lex.save(tmp_path / "cues.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["cues"]["say|VERB"] == lex.cues["say|VERB"]
+    back = CueLexicon.load(path)
+    assert back.cues == lex.cues and back.threshold == lex.threshold
+    assert back.dobj_content == lex.dobj_content
+
+
+def test_eval_on_a_few_dev_articles(nlp):
+    from storage.claims_eval import eval_claims, format_eval
+    root = shared_path("polnear-dev")
+    result = eval_claims(root, nlp, builtin_lexicon(), limit=6)
+    assert result["articles"] == 6 and "built-in" in result["lexicon"]
+    for mode in ("overlap", "exact"):
+        for role in ("cue", "source", "content"):
+            d = result[mode][role]
+            assert d["gold"] > 20 and 0 <= d["precision"] <= 1
+    assert result["overlap"]["cue"]["f1"] > 0.4 and result["overlap"]["source"]["f1"] > 0.4
+    assert result["exact"]["content"]["f1"] <= result["overlap"]["content"]["f1"]
+    assert "Content" in format_eval(result)
+
+
+def test_eval_rejects_a_folder_not_laid_out_like_polnear(tmp_path, nlp):
+    from storage.claims_eval import eval_claims
+    with pytest.raises(LexiconError, match="not laid out"):
+        eval_claims(tmp_path, nlp, builtin_lexicon())
