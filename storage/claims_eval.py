@@ -51,7 +51,7 @@ def eval_claims(gold_dir: Path, nlp=None, lexicon: CueLexicon | None = None, *,
                 totals[m][r] += score(by_role[r], gold[r], m)
         if progress:
             progress(i, len(articles))
-    return {"articles": len(articles), "model": model_version(nlp),
+    return {"articles": len(articles), "documents": len(articles), "model": model_version(nlp),
             "lexicon": lexicon.describe(),
             **{m: {r.lower(): totals[m][r].as_dict() for r in ROLES} for m in MODES}}
 
@@ -84,6 +84,7 @@ def agreement(project, labels: tuple[str, ...] | None = None, mode: str = "overl
         docs[doc_id][annotator][label].append(
             pieces(start, end, json.loads(frags) if frags else None))
     totals: dict[str, PRF] = defaultdict(PRF)
+    pairs: dict[str, int] = defaultdict(int)
     n_docs = 0
     annotators: set[str] = set()
     for versions in docs.values():
@@ -91,9 +92,35 @@ def agreement(project, labels: tuple[str, ...] | None = None, mode: str = "overl
             continue
         n_docs += 1
         annotators.update(versions)
+        n_pairs = len(versions) * (len(versions) - 1) // 2
         for label, prf in pairwise_agreement(versions, mode).items():
             totals[label] += prf
+            pairs[label] += n_pairs
     return {"documents": n_docs, "annotators": len(annotators), "mode": mode,
-            "labels": {lab: {"f1": round(p.f1, 4), "matched": p.tp,
-                             "spans_a": p.n_gold, "spans_b": p.n_pred}
-                       for lab, p in sorted(totals.items())}}
+            "per_label": {lab: {"f1": round(p.f1, 4), "pairs": pairs[lab], "matched": p.tp,
+                                "spans_a": p.n_gold, "spans_b": p.n_pred}
+                          for lab, p in sorted(totals.items())}}
+
+
+def eval_claims_cli(gold_dir: Path, *, model: str | None = None, cues: Path | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> dict:
+    """`eval-claims`: the given lexicon file, else the user's learned one, else the built-in one."""
+    from annotation.pipeline import DEFAULT_MODEL, load_model
+    lexicon = CueLexicon.load(cues) if cues else default_lexicon()
+    nlp = load_model(model or DEFAULT_MODEL)
+    return eval_claims(Path(gold_dir), nlp, lexicon, progress=progress)
+
+
+def train_claims_cli(train_dir: Path, *, out: Path | None = None, model: str | None = None,
+                     n_process: int = 1, progress: Callable[[int, int], None] | None = None) -> str:
+    """`train-claims`: learn a cue lexicon from brat attributions, write it, say where and what."""
+    from annotation.cues import learn_cues, learned_lexicon_path
+    from annotation.pipeline import DEFAULT_MODEL, load_model
+    nlp = load_model(model or DEFAULT_MODEL)
+    lexicon = learn_cues(Path(train_dir), nlp, n_process=n_process, progress=progress)
+    path = lexicon.save(out or learned_lexicon_path())
+    cv = lexicon.meta["cv_f1"][str(lexicon.threshold)]
+    return (f"{path}: {sum(lexicon.accepts(k) for k in lexicon.cues)} cues learned from "
+            f"{lexicon.meta['articles']} articles, threshold {lexicon.threshold} "
+            f"(cross-validated F1 cue {cv['Cue']:.3f}, source {cv['Source']:.3f}, "
+            f"content {cv['Content']:.3f})")

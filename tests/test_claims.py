@@ -113,3 +113,21 @@ def test_eval_rejects_a_folder_not_laid_out_like_polnear(tmp_path, nlp):
     from storage.claims_eval import eval_claims
     with pytest.raises(LexiconError, match="not laid out"):
         eval_claims(tmp_path, nlp, builtin_lexicon())
+
+
+def test_agreement_among_annotators_of_a_project(project):
+    from annotation.model import NewDocument, SpanRecord
+    from storage.claims_eval import agreement
+    from storage.ingest import store_documents
+    text = "Reuters said the army won the battle."
+
+    def version(who, cue_end):
+        return [SpanRecord(0, 7, "Source", "import", "accepted", who),
+                SpanRecord(8, cue_end, "Cue", "import", "accepted", who)]
+    spans = version("a", 12) + version("b", 12) + version("c", 9)
+    store_documents(project, [NewDocument(raw_text=text, name="x", spans=spans, normalise=False)])
+    out = agreement(project)
+    assert out["documents"] == 1 and out["annotators"] == 3
+    assert out["per_label"]["Source"]["f1"] == 1.0 and out["per_label"]["Source"]["pairs"] == 3
+    # c's one-letter cue overlaps "said" by a quarter: it matches neither a nor b.
+    assert out["per_label"]["Cue"]["matched"] == 1 and out["per_label"]["Cue"]["f1"] == 0.3333
