@@ -92,6 +92,10 @@ class CueLexicon:
         return cls(cues=cues, threshold=float(data.get("threshold", 0.5)), origin=str(path),
                    meta=data.get("meta") or {}, dobj_content=dobj)
 
+    @property
+    def name(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
         """One line saying which lexicon this is (shown by commands that use it)."""
         n = sum(1 for k in self.cues if self.accepts(k))
