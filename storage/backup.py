@@ -34,12 +34,16 @@ def make_backup(project: Project, keep: int = KEEP) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{project.path.stem}-{stamp}.credence"
     tmp = target.with_suffix(".partial")
+    # A connection of its own: the copy may run on a worker thread while the app keeps reading
+    # through project.conn (WAL lets both read); it copies what is committed, consistently.
+    source = sqlite3.connect(f"{project.path.resolve().as_uri()}?mode=ro", uri=True)
     dest = sqlite3.connect(tmp)
     try:
-        project.conn.backup(dest)
+        source.backup(dest)
         dest.execute("PRAGMA journal_mode = DELETE")
     finally:
         dest.close()
+        source.close()
     os.replace(tmp, target)
     for old in list_backups(project.path)[keep:]:
         old.unlink(missing_ok=True)

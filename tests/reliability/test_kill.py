@@ -30,7 +30,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_decision(tmp_path, caps
               f"{f.in_flight_stored}, {f.seconds:.1f} s")
     assert f.problems == []
     assert f.kills == KILLS
-    assert f.acked > 20 * KILLS  # the workers really worked between kills
+    assert f.acked > 5 * KILLS  # the workers really worked between kills
     assert integrity(path) == ["ok"]
     result = run_cli("check", path)
     assert result.returncode == 0, result.stdout + result.stderr

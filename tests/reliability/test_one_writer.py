@@ -99,6 +99,6 @@ def test_lock_of_a_crashed_process_does_not_block_the_next_start(seeded, holder)
     holder.wait()
     t0 = time.monotonic()
     with Project(seeded) as p:
-        assert time.monotonic() - t0 < 0.5
+        assert time.monotonic() - t0 < 1.0  # no waiting out a stale lock
         assert p.document_count() == 8
     assert run_cli("check", seeded).returncode == 0
