@@ -151,7 +151,10 @@ class Project:
             self._prepare(version, empty)
         except sqlite3.OperationalError as exc:
             self.close()
-            raise storage_error(self.path, exc) from exc
+            error = storage_error(self.path, exc)
+            if error is exc:
+                raise
+            raise error from exc
         except BaseException:
             self.close()
             raise
@@ -266,7 +269,10 @@ class Project:
             with self.db.atomic() as db:
                 yield db
         except sqlite3.OperationalError as exc:
-            raise storage_error(self.path, exc) from exc
+            error = storage_error(self.path, exc)
+            if error is exc:
+                raise  # not the disk's doing: a bug, which must fail loudly
+            raise error from exc
 
     # -- settings ------------------------------------------------------------------------------
     def setting(self, key: str, default: str | None = None) -> str | None:
