@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from annotation.model import CLAIM_ROLES
+from storage.backup import backup_on_open
 from storage.project import Project, ProjectError
 from storage.review import Review
 from ui import ops
@@ -201,6 +202,10 @@ class MainWindow(QMainWindow):
         self.controller.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.controller.undo_changed.connect(self._update_undo_texts)
         self._remember(path)
+        # Rolling backup (SQLite backup API, its own connection): off the UI thread, never blocks.
+        ops.run_in_background(self, "Backing up the project",
+                              lambda progress, cancel: backup_on_open(project), None,
+                              cancellable=False, show_after_ms=-1, uses_project=False)
         labels = project.labels()
         self.side.set_labels(labels)
         self._build_actions()

@@ -1,6 +1,8 @@
 """The review window driven by keys and clicks; every test asserts the rows stored in the file."""
 from __future__ import annotations
 
+import sqlite3
+
 import re
 
 import pytest
@@ -371,3 +373,16 @@ def test_article_text_is_shown_as_plain_text_never_markup(qtbot, tmp_path, nlp):
     (s, e), = stored(path, "SELECT start, \"end\" FROM spans WHERE label = 'MISC'")
     assert text[s:e] == "fell"
     w.close()
+
+
+def test_opening_a_project_keeps_a_rolling_backup(qtbot, window):
+    from storage.backup import list_backups
+    from ui import ops
+    qtbot.waitUntil(lambda: not ops.is_busy() and bool(list_backups(window.project.path)), timeout=10000)
+    [backup] = list_backups(window.project.path)
+    conn = sqlite3.connect(backup)
+    try:
+        n = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    finally:
+        conn.close()
+    assert n == window.project.document_count()
