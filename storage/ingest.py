@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from annotation.model import NewDocument, SpanRecord
+from annotation.model import NewDocument
 from annotation.normalise import Normalised, identity, normalise
 from storage.project import Project, ProgressCallback, now
 
@@ -78,6 +78,9 @@ def store_documents(project: Project, docs: Iterable[NewDocument], *, normalise_
                     progress(summary.read, total)
         if chunk:
             batch.store(chunk)
+        # The search index, for every new document at once (the schema has no insert trigger).
+        project.conn.execute("INSERT INTO documents_fts (rowid, title, text)"
+                             " SELECT id, title, text FROM documents WHERE id >= ?", (batch.first_doc,))
         project.ensure_labels(batch.label_names, "entity")
         project.ensure_labels(batch.doc_labels, "document")
     if progress:
@@ -106,6 +109,7 @@ class _Batch:
         self.doc_labels: set[str] = set()
         q = project.conn.execute
         self.next_doc = q("SELECT coalesce(max(id), 0) + 1 FROM documents").fetchone()[0]
+        self.first_doc = self.next_doc
         self.next_span = q("SELECT coalesce(max(id), 0) + 1 FROM spans").fetchone()[0]
         self._reset()
 
@@ -208,13 +212,6 @@ class _Batch:
         if self.claim_rows:
             conn.executemany(_insert_sql("claims", _CLAIM_COLUMNS), self.claim_rows)
         self._reset()
-
-
-def _span_row(doc_id: int, s: SpanRecord, stamp: str) -> dict:
-    return {"document_id": doc_id, "start": s.start, "end": s.end, "label": s.label,
-            "origin": s.origin, "status": s.status, "annotator": s.annotator, "model": s.model,
-            "fragments": json.dumps(s.fragments) if s.fragments else None,
-            "created_at": stamp, "updated_at": stamp}
 
 
 def _add_sighting(project: Project, doc_id: int, doc: NewDocument, imported_from: str | None,

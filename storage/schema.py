@@ -139,9 +139,8 @@ MIGRATIONS: list[str] = [
     CREATE VIRTUAL TABLE documents_fts USING fts5 (
         title, text, content='documents', content_rowid='id'
     );
-    CREATE TRIGGER documents_ai AFTER INSERT ON documents BEGIN
-        INSERT INTO documents_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
-    END;
+    -- No insert trigger: storage/ingest.py indexes new documents in one INSERT … SELECT at
+    -- the end of its transaction (half the cost of a per-row trigger).
     CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN
         INSERT INTO documents_fts (documents_fts, rowid, title, text)
             VALUES ('delete', old.id, old.title, old.text);
