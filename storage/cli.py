@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, default=None,
                    help="where to write the lexicon (default: the user's Credence folder)")
     s.add_argument("--model", default=None)
+    s.add_argument("--n-process", type=int, default=1, help="processes for spaCy (default 1)")
 
     s = sub.add_parser("demo-project", help="build the demo project from the seed article")
     s.add_argument("project", type=Path, nargs="?")
@@ -201,7 +202,8 @@ def _cmd_check(args) -> int:
 
 def _cmd_eval_claims(args) -> int:
     from storage.claims_eval import eval_claims_cli
-    result = eval_claims_cli(args.gold_dir, model=args.model, cues=args.cues)
+    with _progress("Detecting claims") as progress:
+        result = eval_claims_cli(args.gold_dir, model=args.model, cues=args.cues, progress=progress)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -223,7 +225,9 @@ def _format_eval(result: dict) -> str:
 
 def _cmd_train_claims(args) -> int:
     from storage.claims_eval import train_claims_cli
-    out = train_claims_cli(args.train_dir, out=args.out, model=args.model)
+    with _progress("Learning cues") as progress:
+        out = train_claims_cli(args.train_dir, out=args.out, model=args.model,
+                               n_process=args.n_process, progress=progress)
     print(out)
     return 0
 
