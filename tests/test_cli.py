@@ -84,3 +84,22 @@ def test_check_is_clean_on_a_fresh_project_and_lists_problems_otherwise(tmp_path
     r = cli("check", project)
     assert r.returncode == 1
     assert "spans outside their document's text" in r.stdout
+
+
+def test_brat_import_and_agreement_between_annotators(tmp_path):
+    from tests.conftest import shared_path
+    gold = shared_path("polnear-dev")
+    project = tmp_path / "polnear.credence"
+    r = cli("import", project, gold, "--format", "brat")
+    assert r.returncode == 0, r.stderr
+    assert "added 84 documents" in r.stdout and "9095 spans" in r.stdout
+    r = cli("stats", project, "--agreement", "--json")
+    assert r.returncode == 0, r.stderr
+    agreement = json.loads(r.stdout)["agreement"]
+    # Two dev articles carry six annotators' versions each: 15 pairs each.
+    assert (agreement["documents"], agreement["annotators"]) == (2, 6)
+    for role in ("Cue", "Source", "Content"):
+        stats = agreement["per_label"][role]
+        assert stats["pairs"] == 30
+        assert 0.5 < stats["f1"] < 1.0
+        assert stats["f1"] == pytest.approx(2 * stats["matched"] / (stats["spans_a"] + stats["spans_b"]), abs=1e-3)
