@@ -193,6 +193,129 @@ def test_spacy_export_trains(built, tmp_path):
     assert "ner" in nlp.pipe_names and "PERSON" in nlp.get_pipe("ner").labels
 
 
+class ReferenceDocBin:
+    """The obvious, slow path the fast DocBin writer must match: real Docs, Spans, spaCy's DocBin."""
+
+    def __init__(self):
+        from spacy.tokens import DocBin
+        self.docbin = DocBin(store_user_data=True)
+
+    def add(self, tok, ents, groups, cats, user_data) -> int:
+        from spacy.tokens import Span
+        from spacy.util import filter_spans
+        doc = tok.doc()
+        kept = filter_spans([Span(doc, a, b, label=label) for a, b, label in ents])
+        doc.ents = kept
+        for key, spans in groups.items():
+            group = [Span(doc, a, b, label=label) for a, b, _, _, label in spans]
+            assert [(s.start_char, s.end_char) for s in group] == [(a, b) for _, _, a, b, _ in spans]
+            doc.spans[key] = group
+        if cats:
+            doc.cats = cats
+        doc.user_data.update(user_data)
+        self.docbin.add(doc)
+        return len(kept)
+
+    def to_bytes(self) -> bytes:
+        return self.docbin.to_bytes()
+
+
+def decoded(data: bytes) -> list[tuple]:
+    """What a reader of the DocBin sees: tokens, spaces, entities, span groups, cats, user data."""
+    import spacy
+    from spacy.tokens import DocBin
+    out = []
+    for doc in DocBin().from_bytes(data).get_docs(spacy.blank("en").vocab):
+        out.append(([t.text for t in doc], [t.whitespace_ for t in doc], [t.norm_ for t in doc],
+                    [(t.ent_iob_, t.ent_type_) for t in doc],
+                    [(e.start, e.end, e.start_char, e.end_char, e.label_) for e in doc.ents],
+                    {k: [(s.start, s.end, s.start_char, s.end_char, s.label_) for s in g]
+                     for k, g in doc.spans.items()},
+                    doc.cats, doc.user_data))
+    return out
+
+
+def assert_writer_matches_docbin(project: Project, only_reviewed: bool, chunk_tokens: int = 32768
+                                 ) -> tuple:
+    """The fast writer's bytes decode to the same Docs as spaCy's DocBin fed real Docs, and
+    before compression they are the very same bytes."""
+    import zlib
+    from storage.export_rows import ExportSummary, Selection, snapshot
+    from storage.export_spacy import DocBinWriter, fill_docbin
+    sel = Selection(only_reviewed)
+    fast, slow = DocBinWriter(1, chunk_tokens), ReferenceDocBin()
+    s_fast, s_slow = ExportSummary("spacy", Path("f")), ExportSummary("spacy", Path("s"))
+    with snapshot(project):
+        fill_docbin(project, sel, fast, s_fast)
+        fill_docbin(project, sel, slow, s_slow)
+    assert (s_fast.documents, s_fast.spans, s_fast.claims, s_fast.not_represented) == \
+        (s_slow.documents, s_slow.spans, s_slow.claims, s_slow.not_represented)
+    got, want = fast.to_bytes(), slow.to_bytes()
+    assert decoded(got) == decoded(want)
+    assert zlib.decompress(got) == zlib.decompress(want)
+    assert len(fast) == s_fast.documents
+    return s_fast, got
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_docbin_writer_matches_spacy_docbin(built, only_reviewed):
+    project, _ = built
+    assert_writer_matches_docbin(project, only_reviewed)
+    assert_writer_matches_docbin(project, only_reviewed, chunk_tokens=7)  # many compressed parts
+
+
+def test_docbin_writer_matches_spacy_docbin_when_empty(project):
+    summary, data = assert_writer_matches_docbin(project, False)
+    assert summary.documents == 0 and decoded(data) == []
+
+
+def test_docbin_writer_matches_spacy_docbin_on_fakes(project, nlp):
+    """40 FA-KES articles: model entities, plus spans cutting into tokens, overlapping, edged by
+    whitespace and discontinuous, claims, document labels."""
+    import re
+    from tests.conftest import shared_path
+    path = shared_path("fa-kes", "FA-KES-Dataset.csv")
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["article_content"].strip()][:40]
+    docs = []
+    for i, (row, doc) in enumerate(zip(rows, nlp.pipe(r["article_content"] for r in rows))):
+        text = doc.text
+        spans = [SpanRecord(e.start_char, e.end_char, e.label_, origin="model", status="suggested")
+                 for e in doc.ents]
+        for j, e in enumerate(doc.ents):
+            if j % 3 == 0 and len(e.text) > 3:  # inside the entity's first token: a split
+                spans.append(SpanRecord(e.start_char + 1, e.end_char, "NORP"))
+            if j % 4 == 1:  # widened to the next word, edged by whitespace, overlapping
+                spans.append(SpanRecord(max(0, e.start_char - 1), min(len(text), e.end_char + 1), "ORG"))
+        words = [m.span() for m in re.finditer(r"\w+", text)]
+        claims = []
+        if len(words) > 14:  # overlaps that filter_spans breaks ties on: same length, same start
+            spans += [SpanRecord(words[10][0], words[11][1], "DATE"),
+                      SpanRecord(words[11][0], words[12][1], "CARDINAL"),
+                      SpanRecord(*words[13], "LOC"), SpanRecord(*words[13], "GPE")]
+            spans += [SpanRecord(*words[2], "Source", key="s"), SpanRecord(*words[3], "Cue", key="q"),
+                      SpanRecord(words[4][0], words[9][1], "Content", key="c",
+                                 fragments=[list(words[4]), [words[7][0], words[9][1]]])]
+            claims.append(ClaimRecord(content="c", cue="q", source="s"))
+        docs.append(NewDocument(text, name=row["unit_id"], title=row["article_title"],
+                                meta={"location": row["location"]},
+                                labels=[["not credible", "credible"][i % 2]], spans=spans,
+                                claims=claims))
+    summary = store_documents(project, docs, normalise_default=False)
+    with project.atomic():
+        project.conn.executemany("UPDATE documents SET status = 'done' WHERE id = ?",
+                                 [(i,) for i in summary.document_ids[::3]])
+        project.conn.execute("UPDATE spans SET status = 'accepted' WHERE id % 2 = 0")
+    assert_writer_matches_docbin(project, True)
+    summary, data = assert_writer_matches_docbin(project, False, chunk_tokens=500)
+    for note in ("overlapping entity spans", "trimmed", "discontinuous"):
+        assert any(note in n for n in summary.not_represented), note
+    from storage.export_spacy import blank_nlp
+    split = [d for d in decoded(data) if len(d[0]) != len(blank_nlp()("".join(
+        w + s for w, s in zip(d[0], d[1]))))]
+    assert split  # tokens were split where spans start inside them
+
+
 @pytest.mark.parametrize("only_reviewed", [False, True])
 def test_prodigy_jsonl_reads_back(built, tmp_path, only_reviewed):
     project, ids = built
