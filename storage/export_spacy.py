@@ -8,7 +8,8 @@ import zlib
 from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
-from operator import add
+from itertools import accumulate, chain, compress
+from operator import add, not_, or_
 from pathlib import Path
 from typing import Any
 
@@ -509,6 +510,23 @@ def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSum
             f"spaCy: `spacy train` only reads files ending in .spacy: rename {out.name}")
 
 
+_JSON_BOOL = ("false", "true")
+# One Prodigy token as json.dumps writes {"text", "start", "end", "id", "ws"}.
+_PRODIGY_TOKEN = '{"text": %s, "start": %s, "end": %s, "id": %s, "ws": %s}'
+
+
+def _prodigy_tokens(tok: Tokens) -> str:
+    """The tokens list as json.dumps(..., ensure_ascii=False) writes it, in one % per document
+    (a dict per token, built and encoded, was most of a Prodigy export's time)."""
+    from json.encoder import encode_basestring
+    n = len(tok.starts)
+    if not n:
+        return "[]"
+    values = chain.from_iterable(zip(map(encode_basestring, tok.words), tok.starts, tok.ends,
+                                     range(n), map(_JSON_BOOL.__getitem__, tok.spaces)))
+    return "[" + ", ".join([_PRODIGY_TOKEN] * n) % tuple(values) + "]"
+
+
 def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
                    progress: ProgressCallback | None) -> None:
     """One task a line: text, tokens, spans with token indices (inclusive end), answer, meta."""
@@ -516,18 +534,20 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
     unaligned = 0
     with atomic_file(out, newline="\n") as f:
         for n, doc in enumerate(iter_documents(project, sel, claims=True), start=1):
-            cut_set = set()
-            trimmed = {}
+            text = doc.text
+            cut_set: set[int] = set()
+            trimmed = []
             for s in doc.spans:
-                t = trim(doc.text, s.start, s.end)
-                trimmed[s.id] = t
+                a, b = s.start, s.end
+                t = (a, b) if a < b and not text[a].isspace() and not text[b - 1].isspace() \
+                    else trim(text, a, b)
+                trimmed.append(t)
                 if t:
                     cut_set.update(t)
-            tok = Tokens(doc.text, cut_set)
+            tok = Tokens(text, cut_set)
             spans = []
-            for s in doc.spans:
+            for s, t in zip(doc.spans, trimmed):
                 item: dict[str, Any] = {"start": s.start, "end": s.end, "label": s.label}
-                t = trimmed[s.id]
                 if t is not None:
                     item["token_start"], item["token_end"] = tok.index(*t)
                 else:
@@ -537,20 +557,20 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
                 if s.fragments and len(s.fragments) > 1:
                     item["fragments"] = s.fragments
                 spans.append(item)
-            task: dict[str, Any] = {
-                "text": doc.text,
-                "meta": doc.meta_out(),
-                "tokens": [{"text": w, "start": a, "end": a + len(w), "id": i, "ws": ws}
-                           for i, (w, a, ws) in enumerate(zip(tok.words, tok.starts, tok.spaces))],
-                "spans": spans,
-            }
+            rest: dict[str, Any] = {"spans": spans}
             by_id = {s.id: s for s in doc.spans}
             claims = list(_claim_record(doc, by_id))
             if claims:
-                task["claims"] = claims
+                rest["claims"] = claims
             if doc.status == "done":
-                task["answer"] = "accept"
-            f.write(json.dumps(task, ensure_ascii=False))
+                rest["answer"] = "accept"
+            # {"text", "meta", "tokens", "spans", ...} as one json.dumps would write it.
+            head = json.dumps({"text": text, "meta": doc.meta_out()}, ensure_ascii=False)
+            f.write(head[:-1])
+            f.write(', "tokens": ')
+            f.write(_prodigy_tokens(tok))
+            f.write(", ")
+            f.write(json.dumps(rest, ensure_ascii=False)[1:])
             f.write("\n")
             summary.documents += 1
             summary.spans += len(spans)
@@ -607,12 +627,14 @@ def _non_overlapping(spans: list[tuple[Span, list[tuple[int, int]]]]
     """Keep the longest spans first, then the earliest; whatever overlaps a kept one is dropped."""
     candidates = [(s, ps) for s, ps in spans if ps]
     order = sorted(candidates, key=lambda x: (-sum(b - a for a, b in x[1]), x[1][0][0]))
-    taken: list[tuple[int, int]] = []
+    # Characters of the kept pieces: a piece overlaps a kept one iff one of its characters is taken.
+    taken = bytearray(max((b for _, ps in candidates for _, b in ps), default=0))
     kept = []
     for s, ps in order:
-        if any(a < tb and ta < b for a, b in ps for ta, tb in taken):
+        if any(taken.find(1, a, b) != -1 for a, b in ps):
             continue
-        taken.extend(ps)
+        for a, b in ps:
+            taken[a:b] = b"\x01" * (b - a)
         kept.append((s, ps))
     kept.sort(key=lambda x: x[1][0][0])
     return kept, len(candidates) - len(kept)
@@ -625,28 +647,58 @@ _CLOSERS = frozenset('"\')]}»”’›')
 
 def _conll_lines(words: list[str], tags: list[str]) -> list[str]:
     """Token TAB tag lines, with a blank line after each sentence (the sentencizer's punctuation,
-    or a line break), never inside an entity; whitespace tokens are left out."""
+    or a line break), never inside an entity; whitespace tokens are left out.
+
+    Only punctuation, closers and whitespace change the sentence state, so Python visits those
+    tokens (and the word after each) while the lines themselves are made in bulk.
+    """
+    n = len(words)
     punct = _sentence_punct()
-    lines: list[str] = []
+    closers = _CLOSERS
+    is_space = list(map(str.isspace, words))
+    special = list(compress(range(n), map(or_, is_space, map(_sentence_chars().__contains__, words))))
+    breaks: list[int] = []  # a blank line goes before these tokens
     open_sentence = pending = False
-    for word, tag in zip(words, tags):
-        if word.isspace():
-            pending = pending or "\n" in word
-            continue
-        if pending and open_sentence and word not in _CLOSERS and word not in punct \
-                and not tag.startswith("I-"):
-            lines.append("")
-            open_sentence = False
-        if word in punct:
-            pending = True
-        elif word not in _CLOSERS:
+    i = 0  # the first token not yet looked at
+    for j in special + [n]:
+        if i < j:  # tokens i..j-1 are words: only the first can start a sentence
+            if pending and open_sentence and tags[i][0] != "I":  # never inside an entity (I-)
+                breaks.append(i)
             pending = False
-        # A tab or space inside a token would break the two-column format.
-        lines.append(f"{_SPACE.sub('_', word)}\t{tag}")
-        open_sentence = True
+            open_sentence = True
+        if j == n:
+            break
+        word = words[j]
+        if is_space[j]:
+            pending = pending or "\n" in word
+        else:  # sentence punctuation or a closer: never starts a sentence
+            if word in punct:
+                pending = True
+            open_sentence = True
+        i = j + 1
+    body = [w for w, space in zip(words, is_space) if not space]
+    joined = "".join(body)
+    if _SPACE.search(joined):  # a tab or space inside a token would break the two columns
+        body = [_SPACE.sub("_", w) for w in body]
+    body = list(map(add, body, map("\t".__add__, compress(tags, map(not_, is_space)))))
+    # Blank lines before the breaks; indices shift as whitespace tokens are left out.
+    lines: list[str] = []
+    kept_before = list(accumulate(map(not_, is_space), initial=0))
+    start = 0
+    for b in breaks:
+        at = kept_before[b]
+        lines.extend(body[start:at])
+        lines.append("")
+        start = at
+    lines.extend(body[start:])
     if open_sentence:
         lines.append("")
     return lines
+
+
+@lru_cache(maxsize=1)
+def _sentence_chars() -> frozenset[str]:
+    return _sentence_punct() | _CLOSERS
 
 
 @lru_cache(maxsize=1)

@@ -484,6 +484,44 @@ def test_conll_reads_back(built, tmp_path, only_reviewed):
     assert any("claim-part spans" in n and "excluded" in n for n in summary.not_represented)
 
 
+def _reference_conll_lines(words, tags):
+    """The per-token loop _conll_lines replaced: the behaviour it must keep."""
+    import re
+    from storage.export_spacy import _CLOSERS, _sentence_punct
+    punct = _sentence_punct()
+    lines, open_sentence, pending = [], False, False
+    for word, tag in zip(words, tags):
+        if word.isspace():
+            pending = pending or "\n" in word
+            continue
+        if pending and open_sentence and word not in _CLOSERS and word not in punct \
+                and not tag.startswith("I-"):
+            lines.append("")
+            open_sentence = False
+        if word in punct:
+            pending = True
+        elif word not in _CLOSERS:
+            pending = False
+        lines.append(re.sub(r"\s", "_", word) + "\t" + tag)
+        open_sentence = True
+    if open_sentence:
+        lines.append("")
+    return lines
+
+
+def test_conll_sentence_breaks_match_the_token_loop():
+    import random
+    from storage.export_spacy import _conll_lines
+    rng = random.Random(7)
+    pool = ["Homs", "said", "12", ".", "!", "?", "\"", "'", ")", "”", " ", "\n", "\n\n", "\t", "a\tb",
+            "U.S.", "...", ",", "Idlib"]
+    for _ in range(3000):
+        n = rng.randrange(0, 25)
+        words = [rng.choice(pool) for _ in range(n)]
+        tags = [rng.choice(["O", "O", "B-GPE", "I-GPE", "I-ORG"]) for _ in range(n)]
+        assert _conll_lines(words, tags) == _reference_conll_lines(words, tags), (words, tags)
+
+
 # -- reports ---------------------------------------------------------------------------------------------
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8-sig", newline="") as f:
