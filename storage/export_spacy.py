@@ -603,9 +603,8 @@ def export_conll(project: Project, sel: Selection, out: Path, summary: ExportSum
             for s, ps in kept:
                 for a, b in ps:
                     first, last = tok.index(a, b)
-                    tags[first] = f"B-{s.label}"
-                    for i in range(first + 1, last + 1):
-                        tags[i] = f"I-{s.label}"
+                    tags[first] = "B-" + s.label
+                    tags[first + 1:last + 1] = ["I-" + s.label] * (last - first)
             summary.spans += len(kept)
             f.write("-DOCSTART-\tO\n\n")
             lines = _conll_lines(tok.words, tags)
@@ -626,6 +625,11 @@ def _non_overlapping(spans: list[tuple[Span, list[tuple[int, int]]]]
                      ) -> tuple[list[tuple[Span, list[tuple[int, int]]]], int]:
     """Keep the longest spans first, then the earliest; whatever overlaps a kept one is dropped."""
     candidates = [(s, ps) for s, ps in spans if ps]
+    if all(len(ps) == 1 for _, ps in candidates):
+        # Usually nothing overlaps: then every span is kept, in order of start.
+        by_start = sorted(candidates, key=lambda x: x[1][0][0])
+        if all(x[1][0][1] <= y[1][0][0] for x, y in zip(by_start, by_start[1:])):
+            return by_start, 0
     order = sorted(candidates, key=lambda x: (-sum(b - a for a, b in x[1]), x[1][0][0]))
     # Characters of the kept pieces: a piece overlaps a kept one iff one of its characters is taken.
     taken = bytearray(max((b for _, ps in candidates for _, b in ps), default=0))
