@@ -52,8 +52,13 @@ def _ensure_environment(with_tests: bool) -> None:
             print("Credence: creating a virtual environment in .venv (first run only)…", flush=True)
             venv.create(VENV, with_pip=True)
         print("Credence: installing pinned dependencies (first run only)…", flush=True)
-        subprocess.check_call([str(python), "-m", "pip", "install", "--quiet",
-                               "--disable-pip-version-check", *reqs])
+        # pip's own chatter is shown only when it fails.
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                               "--disable-pip-version-check", *reqs],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if done.returncode != 0:
+            sys.stdout.write(done.stdout)
+            sys.exit(f"Credence: installing the dependencies failed (pip exit {done.returncode})")
         stamp.write_text("\n".join(sorted(installed | {wanted})) + "\n")
     if Path(sys.prefix).resolve() != VENV.resolve():
         os.execv(str(python), [str(python), str(ROOT / "main.py"), *sys.argv[1:]])
