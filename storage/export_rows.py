@@ -299,7 +299,8 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lp
 def safe_file_name(name: str | None, doc_id: int, used: set[str], max_len: int = 100) -> str:
     """A file name (no folder parts, unique ignoring case) made from a document's name."""
     base = unicodedata.normalize("NFC", name or "")
-    base = _UNSAFE.sub("_", base).strip("._- ")[:max_len].rstrip("._- ")
+    # A trailing "-" is kept (PolNeAR names end in one); a leading one could read as an option.
+    base = _UNSAFE.sub("_", base).lstrip("._- ")[:max_len].rstrip("._ ")
     if not base or base.split(".")[0].lower() in _RESERVED:
         base = f"document-{doc_id}" if not base else f"_{base}"
     candidate, n = base, 1

@@ -129,9 +129,33 @@ class _Batch:
                 self.summary.duplicates += 1
                 self._flush()  # the sighting compares with the stored row
                 _add_sighting(self.project, existing, doc, self.imported_from, self.stamp)
+                if doc.spans:
+                    self._merge_annotations(existing, doc)
                 continue
             self._add(doc, h)
         self._flush()
+
+    def _merge_annotations(self, doc_id: int, doc: NewDocument) -> None:
+        """Another annotator's version of a stored text (brat, several .ann files) is kept;
+        an annotator whose spans are already on the document adds nothing (re-import)."""
+        conn = self.project.conn
+        text = conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+        if text != doc.raw_text:
+            return  # stored normalised: these offsets would not fit it
+        present = {r[0] for r in conn.execute(
+            "SELECT DISTINCT coalesce(annotator, '') FROM spans WHERE document_id = ?"
+            " AND origin = 'import'", (doc_id,))}
+        spans = [s for s in doc.spans if (s.annotator or "") not in present]
+        if not spans:
+            return
+        keep = {s.key for s in spans}
+        claims = [c for c in doc.claims
+                  if any(k in keep for k in (c.content, c.cue, c.source, c.attribution) if k)]
+        merged = NewDocument(doc.raw_text, name=doc.name, spans=spans, claims=claims)
+        self._spans_and_claims(doc_id, merged, len(text))
+        self.label_names.update(s.label for s in spans)
+        self._flush()
+        self.project.refresh_counts([doc_id])
 
     def _known(self, hashes: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
