@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from tests.conftest import SHARED
 
-SAMPLE = Path(__file__).resolve().parents[2] / "storage" / "sample" / "sample-article.txt"
 SEED_NAME = "homs-offensive"
 SHORT = [
     ("aleppo", "Aleppo strikes", "Russian jets struck Aleppo overnight, according to the White Helmets. "
@@ -20,8 +18,9 @@ SHORT = [
 
 
 def seed_text() -> str:
-    seed = SHARED / "seed" / "homs-offensive.txt"
-    return (seed if seed.exists() else SAMPLE).read_text(encoding="utf-8")
+    """The seed article: the review tests walk its own words ("Assad", "air strikes")."""
+    from tests.conftest import shared_path
+    return shared_path("seed", "homs-offensive.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
