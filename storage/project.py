@@ -377,36 +377,29 @@ class Project:
 
     # -- spans and claims -----------------------------------------------------------------------
     def spans(self, doc_id: int, *, statuses: Iterable[str] | None = None) -> list[Span]:
-        sql = ("SELECT id, document_id, start, \"end\", label, origin, status, annotator, model,"
-               " fragments FROM spans WHERE document_id = ?")
+        sql = f"SELECT {_SPAN_COLUMNS} FROM spans WHERE document_id = ?"
         args: list[Any] = [doc_id]
         if statuses is not None:
             statuses = list(statuses)
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
             args += statuses
         rows = self.conn.execute(sql + " ORDER BY start, \"end\", id", args)
-        return [Span(*r[:9], json.loads(r[9]) if r[9] else None) for r in rows]
+        return [_span(r) for r in rows]
 
     def span(self, span_id: int) -> Span:
-        r = self.conn.execute(
-            "SELECT id, document_id, start, \"end\", label, origin, status, annotator, model,"
-            " fragments FROM spans WHERE id = ?", (span_id,)).fetchone()
+        r = self.conn.execute(f"SELECT {_SPAN_COLUMNS} FROM spans WHERE id = ?", (span_id,)).fetchone()
         if r is None:
             raise ProjectError(f"no span {span_id}")
-        return Span(*r[:9], json.loads(r[9]) if r[9] else None)
+        return _span(r)
 
     def claims(self, doc_id: int) -> list[Claim]:
         rows = self.conn.execute(
-            "SELECT id, document_id, content_span_id, cue_span_id, source_span_id,"
-            " attribution_span_id, source_id, credibility, stance, note, origin, status,"
-            " annotator, model FROM claims WHERE document_id = ? ORDER BY id", (doc_id,))
+            f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE document_id = ? ORDER BY id", (doc_id,))
         return [Claim(*r) for r in rows]
 
     def claim(self, claim_id: int) -> Claim:
-        r = self.conn.execute(
-            "SELECT id, document_id, content_span_id, cue_span_id, source_span_id,"
-            " attribution_span_id, source_id, credibility, stance, note, origin, status,"
-            " annotator, model FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        r = self.conn.execute(f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE id = ?",
+                              (claim_id,)).fetchone()
         if r is None:
             raise ProjectError(f"no claim {claim_id}")
         return Claim(*r)
@@ -469,6 +462,17 @@ class Project:
         self.db["events"].insert_all(
             {"at": at, "who": self.who, **e,
              "before": _dump(e.get("before")), "after": _dump(e.get("after"))} for e in events)
+
+
+_SPAN_COLUMNS = ('id, document_id, start, "end", label, origin, status, annotator, model,'
+                 ' fragments')
+_CLAIM_COLUMNS = ("id, document_id, content_span_id, cue_span_id, source_span_id,"
+                  " attribution_span_id, source_id, credibility, stance, note, origin, status,"
+                  " annotator, model")
+
+
+def _span(r: tuple) -> Span:
+    return Span(*r[:9], json.loads(r[9]) if r[9] else None)
 
 
 def fts_query(text: str) -> str:
