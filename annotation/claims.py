@@ -37,22 +37,109 @@ class CueCandidate:
     key: str
 
 
-def cue_candidates(doc) -> list[CueCandidate]:
-    """Every cue candidate the parse offers, before any lexicon is applied."""
+def cue_candidates(doc, broad: bool = False) -> list[CueCandidate]:
+    """Every cue candidate the parse offers, before any lexicon is applied.
+
+    `broad` also offers every noun and adjective (stance and evidence words: "the claim",
+    "were frustrated"); a learned cue model decides among them.
+    """
     out: list[CueCandidate] = []
     for t in doc:
         low = t.lower_
         if low == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
             out.append(CueCandidate(t, [t, doc[t.i + 1]], "according to|PHRASE"))
-        elif t.pos_ == "VERB" and t.dep_ not in ("amod", "compound"):
+        elif t.pos_ == "VERB" and (broad or t.dep_ not in ("amod", "compound")):
             # Particles and negation belong to the cue: "pointed out", "did not deny".
             extra = [c for c in t.children if c.dep_ in ("prt", "neg")]
             out.append(CueCandidate(t, sorted([t, *extra], key=lambda x: x.i),
                                     f"{t.lemma_.lower()}|VERB"))
-        elif t.pos_ == "NOUN" and any(c.dep_ in ("acl", "ccomp") and _is_clause(c)
-                                      for c in t.children):
+        elif t.pos_ == "NOUN" and (broad or any(c.dep_ in ("acl", "ccomp") and _is_clause(c)
+                                                for c in t.children)):
             out.append(CueCandidate(t, [t], f"{t.lemma_.lower()}|NOUN"))
+        elif broad and t.pos_ == "ADJ" and t.dep_ in ("acomp", "ROOT", "amod", "conj"):
+            out.append(CueCandidate(t, [t], f"{t.lemma_.lower()}|ADJ"))
     return out
+
+
+def extent_keys(doc, t, j: int, anchor_ids: set[int]) -> list[str] | None:
+    """Keys (most specific first) for "does token j, next to a cue span, belong to the cue?".
+
+    None when j is no dependent of the cue's tokens (the span never grows past such a token).
+    """
+    x = doc[j]
+    if x.head.i not in anchor_ids or x.i == x.head.i or x.is_space:
+        return None
+    side = "L" if j < t.i else "R"
+    word = x.lower_ if x.dep_ in ("prep", "prt", "advmod", "aux", "auxpass", "neg", "punct",
+                                  "agent", "dative") else "*"
+    return [f"{side}|{x.dep_}|{word}|{t.lemma_.lower()}", f"{side}|{x.dep_}|{word}",
+            f"{side}|{x.dep_}"]
+
+
+def cue_span(doc, cand: CueCandidate, extent: dict[str, float]) -> list:
+    """The cue's tokens: the head grown over adjacent dependents the learned extent includes."""
+    t = cand.head
+    if cand.key.endswith("|PHRASE"):
+        return cand.tokens
+    tokens = [t]
+    ids = {t.i}
+    sent = t.sent
+    for step in (-1, 1):
+        j = t.i + step
+        while sent.start <= j < sent.end:
+            keys = extent_keys(doc, t, j, ids)
+            rate = next((extent[k] for k in keys if k in extent), 0.0) if keys else 0.0
+            if rate < 0.5:
+                break
+            tokens.append(doc[j])
+            ids.add(j)
+            j += step
+    return sorted(tokens, key=lambda x: x.i)
+
+
+def _in_quotes(doc, t) -> bool:
+    """Is the token inside a quotation (an odd number of quote marks before it in its sentence)?"""
+    n = sum(1 for x in doc[t.sent.start:t.i] if x.text in QUOTES and x.text not in ("'", "’"))
+    return n % 2 == 1
+
+
+def cue_features(doc, cand: CueCandidate) -> list[str]:
+    """Sparse features of one cue candidate for the learned cue model (lemma, parse context)."""
+    t = cand.head
+    lem, kind = cand.key.rsplit("|", 1)
+    deps = sorted({c.dep_ for c in t.children})
+    f = [f"k={cand.key}", f"pos={kind}", f"dep={t.dep_}", f"tag={t.tag_}",
+         f"k={cand.key}|dep={t.dep_}", f"pos={kind}|dep={t.dep_}",
+         f"hpos={t.head.pos_}|dep={t.dep_}"]
+    if t.dep_ in ("xcomp", "acl", "amod", "compound", "pobj", "dobj", "acomp", "conj", "advcl"):
+        f.append(f"hlem={t.head.lemma_.lower()}|dep={t.dep_}")
+    for d in deps:
+        f.append(f"c={d}")
+        if d in ("ccomp", "xcomp", "dobj", "nsubj", "nsubjpass", "prep", "agent", "mark",
+                 "poss", "acl", "relcl", "dative", "advcl", "aux", "neg", "prt"):
+            f.append(f"k={cand.key}|c={d}")
+    for c in t.children:
+        if c.dep_ == "prep":
+            f.append(f"k={cand.key}|prep={c.lower_}")
+            f.append(f"prep={c.lower_}")
+        elif c.dep_ in ("ccomp", "acl") and any(m.dep_ == "mark" for m in c.children):
+            mark = next(m for m in c.children if m.dep_ == "mark").lower_
+            f.append(f"cmark={mark}")
+            f.append(f"k={cand.key}|cmark={mark}")
+        elif c.dep_ in ("nsubj", "nsubjpass", "poss"):
+            f.append(f"subj={c.pos_}|{c.ent_type_ or '-'}")
+    nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
+    prv = doc[t.i - 1] if t.i > 0 else None
+    if nxt is not None and nxt.is_punct:
+        f.append(f"next={nxt.text if nxt.text in ',:.' else 'Q' if nxt.text in QUOTES else 'P'}")
+    if prv is not None and prv.is_punct:
+        f.append(f"prev={prv.text if prv.text in ',:.' else 'Q' if prv.text in QUOTES else 'P'}")
+    if _in_quotes(doc, t):
+        f.append("inquote")
+    if any(x.text in QUOTES for x in t.sent):
+        f.append("sent_has_quote")
+    f.append(f"first={t.i == t.sent.start}")
+    return f
 
 
 def _is_clause(t) -> bool:
@@ -62,11 +149,21 @@ def _is_clause(t) -> bool:
 
 def detect_claims(doc, cues: CueLexicon | None = None) -> list[ClaimSuggestion]:
     """Attributions in a parsed spaCy Doc, each with cue, source and content offsets."""
-    lex = cues if cues is not None else default_lexicon()
+    return _detect(doc, cues if cues is not None else default_lexicon())
+
+
+def _detect(doc, lex: CueLexicon, probs: list[float] | None = None) -> list[ClaimSuggestion]:
+    # probs: the cue model's probabilities of cue_candidates(doc, broad=True), when known.
     frames = []
-    for cand in cue_candidates(doc):
-        if not lex.accepts(cand.key):
+    for n, cand in enumerate(cue_candidates(doc, broad=lex.model is not None)):
+        if lex.model is not None:
+            p = probs[n] if probs is not None else lex.cue_probability(cue_features(doc, cand))
+            if p < lex.threshold:
+                continue
+        elif not lex.accepts(cand.key):
             continue
+        if lex.extent:
+            cand = CueCandidate(cand.head, cue_span(doc, cand, lex.extent), cand.key)
         frame = _frame(doc, cand, lex)
         if frame is not None:
             frames.append(frame)
@@ -86,13 +183,31 @@ def _frame(doc, cand: CueCandidate, lex: CueLexicon) -> dict | None:
     if cand.key.endswith("|PHRASE"):
         return _according_to(doc, cand)
     if cand.key.endswith("|NOUN"):
-        comp = next(c for c in t.children if c.dep_ in ("acl", "ccomp") and _is_clause(c))
+        comp = next((c for c in t.children if c.dep_ in ("acl", "ccomp") and _is_clause(c)), None)
         src = next((c for c in t.children if c.dep_ == "poss"), None)
         if src is None:
-            src = _prep_object(t, ("by", "from", "of"))
+            src = _prep_object(t, ("by", "from") if comp is None else ("by", "from", "of"))
+        if comp is not None:
+            content = _subtree(comp)
+        else:
+            # "his support for Clinton", "concerns about the deal": the prepositional object.
+            obj = _prep_object(t, ("for", "about", "of", "on", "over", "against", "with"))
+            content = _subtree(obj) if obj is not None else None
+        if content is None and src is None:
+            return None
         return {"cue": cand.tokens, "key": cand.key, "backward": False,
-                "source": _np(src) if src is not None else None,
-                "content": _subtree(comp)}
+                "source": _np(src) if src is not None else None, "content": content}
+    if cand.key.endswith("|ADJ"):
+        # "X were frustrated with Y": the subject of the copula, the object of the preposition.
+        anchor = t.head if t.dep_ == "acomp" else t
+        source = _source(doc, anchor)
+        comp = next((c for c in t.children if c.dep_ in _COMP), None)
+        obj = _prep_object(t, ("with", "about", "of", "over", "by", "at", "for", "on"))
+        content = _subtree(comp) if comp is not None else _subtree(obj) if obj is not None else None
+        if content is None and source is None:
+            return None
+        return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
+                "backward": False}
     source = _source(doc, t)
     content, backward = _content(doc, t, source, lex.dobj_is_content(cand.key))
     if content is None and source is None:
