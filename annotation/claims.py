@@ -8,6 +8,7 @@ when the cue follows what is claimed ("X did Y, Reuters reported") — the claus
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .cues import CueLexicon, default_lexicon
@@ -169,11 +170,16 @@ def _detect(doc, lex: CueLexicon, probs: list[float] | None = None) -> list[Clai
             frames.append(frame)
     _cut_nested(frames)
     text = doc.text  # built on each access in spaCy: read once
+    quote_whole = lex.model is not None
+    quotes = quotations(text) if quote_whole else []
     out = []
     for f in frames:
         cue = (f["cue"][0].idx, _end(f["cue"][-1]))
         source = _char_span(text, f["source"])
         content = _char_span(text, f["content"], quotes=True)
+        if content is not None and quote_whole:
+            content = _whole_quotes(content, cue, quotes)
+            content = _quote_resumed(text, content, cue, quotes)
         out.append(ClaimSuggestion(cue=cue, source=source, content=content, key=f["key"]))
     return out
 
@@ -209,7 +215,8 @@ def _frame(doc, cand: CueCandidate, lex: CueLexicon) -> dict | None:
         return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
                 "backward": False}
     source = _source(doc, t)
-    content, backward = _content(doc, t, source, lex.dobj_is_content(cand.key))
+    content, backward = _content(doc, t, source, lex.dobj_is_content(cand.key),
+                                 learned=lex.model is not None)
     if content is None and source is None:
         return None
     return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
@@ -273,14 +280,22 @@ def _source(doc, t):
     return None
 
 
-def _content(doc, t, source, dobj_ok: bool = True):
+EXT_DEPS = ("oprd", "xcomp", "acomp", "ccomp")
+ASIDE_DEPS = ("advcl", "parataxis", "npadvmod")
+CONTENT_PREPS = ("about", "against", "at", "on", "for", "of", "to", "with", "over", "in")
+
+
+def _content(doc, t, source, dobj_ok: bool = True, learned: bool = False):
     """The claimed clause: a complement after the cue, else the clause before it."""
     sent = t.sent
     comps = [c for c in t.children if c.dep_ in _COMP]
     right = [c for c in comps if c.i > t.i]
     left = [c for c in comps if c.i < t.i]
     if right and not left:
-        return _trim(_subtree_tokens(right[0])), False
+        tokens = _subtree_tokens(right[0])
+        if learned:
+            tokens = _cut_asides(doc, right[0], tokens)
+        return _trim(tokens), False
     if left:
         tokens = _subtree_tokens(left[0])
         return _trim(_extend_left_to_quote(doc, tokens)), True
@@ -289,7 +304,25 @@ def _content(doc, t, source, dobj_ok: bool = True):
         return quoted, False
     obj = next((c for c in t.children if c.dep_ == "dobj" and c.i > t.i), None) if dobj_ok else None
     if obj is not None:
-        return _trim(_subtree_tokens(obj)), False
+        tokens = _subtree_tokens(obj)
+        if learned:
+            # "slammed the shift as a conversion", "called the lines unacceptable": the
+            # object's predicate belongs to what is claimed.
+            for c in t.children:
+                if c.i > obj.i and (c.dep_ in EXT_DEPS or c.dep_ == "prep" and c.lower_ == "as"):
+                    tokens += _subtree_tokens(c)
+            tokens = _contiguous(tokens, obj)
+        return _trim(tokens), False
+    if learned:
+        if any(c.dep_ == "auxpass" for c in t.children):
+            subj = next((c for c in t.children if c.dep_ == "nsubjpass"), None)
+            if subj is not None and subj.lower_ not in ("it", "there"):
+                return _np(subj), True
+        prep = next((c for c in t.children if c.dep_ == "prep" and c.i > t.i
+                     and c.lower_ in CONTENT_PREPS), None)
+        pobj = next((g for g in prep.children if g.dep_ in ("pobj", "pcomp")), None) if prep else None
+        if pobj is not None:
+            return _trim(_subtree_tokens(pobj)), False
     # Inverted: "X did Y, Reuters reported" with the cue hanging off the claimed clause.
     start = min([t.i] + ([source[0].i] if source else []))
     comma_before = start > 0 and doc[start - 1].is_punct
@@ -307,6 +340,69 @@ def _content(doc, t, source, dobj_ok: bool = True):
         if any(x.text in QUOTES for x in prev):
             return _trim(list(prev)), True
     return None, False
+
+
+_OPEN, _CLOSE, _BOTH = ("“", "``"), ("”",), ('"', "''")
+_QUOTE_MARK = re.compile(r"``|''|[“”\"]")
+MAX_QUOTE = 2000  # characters: longer "quotations" are unpaired marks
+
+
+def quotations(text: str) -> list[tuple[int, int]]:
+    """Character spans of quotations (marks included), paired within each paragraph."""
+    out = []
+    pos = 0
+    for para in text.split("\n"):
+        start = None
+        for m in _QUOTE_MARK.finditer(para):
+            mark = m.group()
+            if start is None:
+                if mark not in _CLOSE:
+                    start = pos + m.start()
+            elif mark not in _OPEN:
+                if pos + m.end() - start <= MAX_QUOTE:
+                    out.append((start, pos + m.end()))
+                start = None
+            else:
+                start = pos + m.start()  # two openings: the first was unpaired
+        pos += len(para) + 1
+    return out
+
+
+def _whole_quotes(content: tuple[int, int], cue: tuple[int, int], quotes) -> tuple[int, int]:
+    """A content that reaches into a quotation takes all of it (many quotes run over sentences)."""
+    s, e = content
+    for qs, qe in quotes:
+        if qe <= s or qs >= e or qs <= cue[0] < qe:
+            continue
+        s, e = min(s, qs), max(e, qe)
+    return s, e
+
+
+def _cut_asides(doc, head, tokens):
+    """A clause ends before a trailing aside set off by a comma or dash (", notably …", "— asserting")."""
+    cut = None
+    for c in head.rights:
+        if c.dep_ in ASIDE_DEPS and c.i > head.i:
+            first = min(x.i for x in c.subtree)
+            if first > 0 and doc[first - 1].text in (",", "—", "--", "–", ";"):
+                cut = first - 1 if cut is None else min(cut, first - 1)
+    return tokens if cut is None else [x for x in tokens if x.i < cut]
+
+
+def _quote_resumed(text: str, content: tuple[int, int], cue: tuple[int, int], quotes
+                   ) -> tuple[int, int]:
+    """`“…,” he said. “…”`: a quotation the attribution interrupts resumes after it."""
+    s, e = content
+    if e > cue[0] or text[e - 1] not in "”\"'" or len(text[e:cue[0]]) > 60:
+        return content
+    for qs, qe in quotes:
+        if qs < cue[1]:
+            continue
+        between = text[cue[1]:qs]
+        if len(between) <= 120 and "\n" not in between and between.rstrip()[-1:] in (".", ",", ":"):
+            return s, qe
+        break
+    return content
 
 
 def _quote_after(doc, t):
