@@ -128,15 +128,25 @@ def cue_features(doc, cand: CueCandidate) -> list[str]:
             f.append(f"cmark={mark}")
             f.append(f"k={cand.key}|cmark={mark}")
         elif c.dep_ in ("nsubj", "nsubjpass", "poss"):
-            f.append(f"subj={c.pos_}|{c.ent_type_ or '-'}")
+            # No entity types: the parse that trains the model may run without NER.
+            f.append(f"subj={c.dep_}|{c.pos_}|{c.lemma_.lower() if c.pos_ != 'PROPN' else '-'}")
+            f.append(f"k={cand.key}|subj={c.pos_}")
     nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
     prv = doc[t.i - 1] if t.i > 0 else None
     if nxt is not None and nxt.is_punct:
         f.append(f"next={nxt.text if nxt.text in ',:.' else 'Q' if nxt.text in QUOTES else 'P'}")
     if prv is not None and prv.is_punct:
         f.append(f"prev={prv.text if prv.text in ',:.' else 'Q' if prv.text in QUOTES else 'P'}")
+    if nxt is not None:
+        f.append(f"k={cand.key}|next={nxt.lower_}")
+    if prv is not None:
+        f.append(f"prevw={prv.lower_}|k={cand.key}")
+    for c in t.children:
+        if c.dep_ in ("dobj", "attr", "oprd") and c.i > t.i:
+            f.append(f"k={cand.key}|obj={c.lemma_.lower()}")
     if _in_quotes(doc, t):
         f.append("inquote")
+        f.append(f"k={cand.key}|inquote")
     if any(x.text in QUOTES for x in t.sent):
         f.append("sent_has_quote")
     f.append(f"first={t.i == t.sent.start}")
@@ -326,13 +336,18 @@ def _content(doc, t, source, dobj_ok: bool = True, learned: bool = False):
     # Inverted: "X did Y, Reuters reported" with the cue hanging off the claimed clause.
     start = min([t.i] + ([source[0].i] if source else []))
     comma_before = start > 0 and doc[start - 1].is_punct
+    # "The plan, an inside source said, is to …": the claim resumes after the attribution.
+    aside = learned and t.i + 1 < sent.end and doc[t.i + 1].text == ","
     if t.dep_ in ("parataxis", "ccomp", "advcl", "conj") and t.head.i < t.i and comma_before:
         own = set(_subtree_tokens(t))
-        tokens = [x for x in _subtree_tokens(t.head) if x.i < start and x.i not in own]
+        tokens = [x for x in _subtree_tokens(t.head)
+                  if (x.i < start or aside and x.i > t.i + 1) and x.i not in own]
         if tokens:
             return _trim(tokens), True
     before = [x for x in sent if x.i < start]
     if len([x for x in before if not x.is_punct]) >= 3 and comma_before:
+        if aside:
+            before += [x for x in sent if x.i > t.i + 1 and not x.is_space]
         return _trim(before), True
     # Quote in the previous sentence ("“…,” he said." split by the sentencizer).
     if start == sent.start and sent.start > 0:

@@ -239,7 +239,7 @@ def _precisions(seen: dict, hits: dict) -> dict[str, float]:
 
 
 PROB_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
-MIN_FEATURE_COUNT = 2  # features seen once carry no weight: they would only memorise
+MIN_FEATURE_COUNT = 3  # rarer features carry no weight: they would only memorise
 
 
 def _gold_cue_heads(doc, cue_spans: list) -> set[int]:
