@@ -43,7 +43,7 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     model = model or project.model_name
     nlp = nlp or load_model(model, claims=claims)
     version = model_version(nlp)
-    detector = _claim_detector() if claims else None
+    detector = _claim_detector() if claims else None  # the learned lexicon, loaded once
     summary = AnnotateSummary(model=version)
     if detector is not None:
         summary.lexicon = detector.lexicon_name
@@ -119,11 +119,8 @@ class _Detector:
         return self._detect(doc, self.lexicon)
 
 
-def _claim_detector() -> _Detector | None:
-    try:
-        return _Detector()
-    except ImportError:  # claim detection not installed in this build
-        return None
+def _claim_detector() -> _Detector:
+    return _Detector()
 
 
 def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, version: str,
