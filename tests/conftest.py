@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ SHARED = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Hermetic: a cue lexicon the user learned (train-claims) must not change what tests see.
+os.environ["CREDENCE_HOME"] = tempfile.mkdtemp(prefix="credence-home-")
 
 
 def shared_path(*parts: str) -> Path:
