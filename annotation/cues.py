@@ -11,6 +11,7 @@ import json
 import math
 import os
 import random
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -242,11 +243,21 @@ PROB_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 MIN_FEATURE_COUNT = 3  # rarer features carry no weight: they would only memorise
 
 
+def _token_ids(doc, pcs, starts: list[int]) -> list[int]:
+    """Indices of the (non-space) tokens starting inside the pieces; `starts`: every token's idx."""
+    out = []
+    for a, b in pcs:
+        out.extend(i for i in range(bisect_left(starts, a), bisect_left(starts, b))
+                   if not doc[i].is_space)
+    return sorted(set(out))
+
+
 def _gold_cue_heads(doc, cue_spans: list) -> set[int]:
     """Token indices of the syntactic heads of gold cue spans (the token whose head lies outside)."""
     heads = set()
+    starts = [t.idx for t in doc]
     for pcs in cue_spans:
-        toks = [t for t in doc if any(a <= t.idx < b for a, b in pcs) and not t.is_space]
+        toks = [doc[i] for i in _token_ids(doc, pcs, starts)]
         ids = {t.i for t in toks}
         top = [t for t in toks if t.head.i not in ids or t.head.i == t.i]
         if top:
@@ -260,8 +271,9 @@ def _count_extent(docs: list, cue_spans: list[list]) -> dict[str, float]:
     n: dict[str, int] = {}
     yes: dict[str, int] = {}
     for doc, spans in zip(docs, cue_spans):
+        starts = [t.idx for t in doc]
         for pcs in spans:
-            inside = {t.i for t in doc if any(a <= t.idx < b for a, b in pcs) and not t.is_space}
+            inside = set(_token_ids(doc, pcs, starts))
             top = [i for i in sorted(inside) if doc[i].head.i not in inside or doc[i].head.i == i]
             if not top:
                 continue
