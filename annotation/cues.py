@@ -1,8 +1,11 @@
 """Reporting-cue lexicons: a built-in one from linguistic knowledge, or one learned from brat data.
 
-A cue key is `lemma|KIND` where KIND is VERB, NOUN or PHRASE ("according to"). A learned
-lexicon keeps, per key, how often a candidate with that lemma was a gold cue (precision)
-and a threshold chosen by cross-validation on the training data. Nothing derived from a
+A cue key is `lemma|KIND` where KIND is VERB, NOUN, ADJ or PHRASE ("according to"). The
+built-in lexicon is a list of keys. A learned one carries a cue model (logistic regression
+over the parse features of claims.cue_features: lemma, dependency, children, quotes…), the
+learned cue extent (which neighbours — auxiliaries, negation, particles, prepositions —
+belong to a cue) and which verbs take what is claimed as their object; its probability
+threshold is chosen by cross-validation on the training data. Nothing derived from a
 corpus ships with the app: users learn their own with `main.py train-claims`.
 """
 from __future__ import annotations

@@ -120,7 +120,9 @@ def train_claims_cli(train_dir: Path, *, out: Path | None = None, model: str | N
     lexicon = learn_cues(Path(train_dir), nlp, n_process=n_process, progress=progress)
     path = lexicon.save(out or learned_lexicon_path())
     cv = lexicon.meta["cv_f1"][str(lexicon.threshold)]
-    return (f"{path}: {sum(lexicon.accepts(k) for k in lexicon.cues)} cues learned from "
+    learned = (f"cue model ({len(lexicon.model['weights'])} features)" if lexicon.model
+               else f"{sum(lexicon.accepts(k) for k in lexicon.cues)} cues")
+    return (f"{path}: {learned} learned from "
             f"{lexicon.meta['articles']} articles, threshold {lexicon.threshold} "
             f"(cross-validated F1 cue {cv['Cue']:.3f}, source {cv['Source']:.3f}, "
             f"content {cv['Content']:.3f})")

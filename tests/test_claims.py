@@ -93,6 +93,52 @@ def test_learn_cues_on_a_train_subset(nlp, tmp_path):
     back = CueLexicon.load(path)
     assert back.cues == lex.cues and back.threshold == lex.threshold
     assert back.dobj_content == lex.dobj_content
+    # The learned cue model and cue extent travel in the same JSON file.
+    assert lex.model and lex.model["weights"] and back.model == lex.model
+    assert lex.extent and back.extent == lex.extent
+    assert "learned cue model" in back.describe()
+    text = "The senator said the plan would fail."
+    found = detect_claims(nlp(text), back)
+    said = next(c for c in found if text[c.cue[0]:c.cue[1]] == "said")
+    assert text[said.source[0]:said.source[1]] == "The senator"
+    assert text[said.content[0]:said.content[1]] == "the plan would fail"
+
+
+def _say_model(**extent) -> CueLexicon:
+    """A hand-made cue model: forms of "say" are cues, nothing else is."""
+    return CueLexicon(cues={}, threshold=0.5, origin="test", extent=extent,
+                      model={"bias": -5.0, "weights": {"k=say|VERB": 10.0}})
+
+
+def test_cue_model_takes_quotations_whole_and_grows_the_cue(nlp):
+    text = ('"We will win this state," the governor has said. "They will lose it. '
+            'Everyone knows that."')
+    found = detect_claims(nlp(text), _say_model(**{"L|aux|has": 0.9}))
+    assert len(found) == 1
+    c = found[0]
+    assert text[c.cue[0]:c.cue[1]] == "has said"
+    assert text[c.source[0]:c.source[1]] == "the governor"
+    # The quotation the attribution interrupts resumes after it: one content over both parts.
+    assert text[c.content[0]:c.content[1]] == text
+    # Without a learned extent the cue is the verb alone.
+    assert [text[x.cue[0]:x.cue[1]] for x in detect_claims(nlp(text), _say_model())] == ["said"]
+
+
+def test_quotations_pair_within_paragraphs():
+    from annotation.claims import quotations
+    text = "“One,” she said. ''Two.''\n\"Unpaired\nAnd \"three.\""
+    assert [text[a:b] for a, b in quotations(text)] == ["“One,”", "''Two.''", '"three."']
+
+
+def test_damaged_cue_model_is_one_clear_error(tmp_path):
+    path = tmp_path / "cues.json"
+    _say_model().save(path)
+    assert CueLexicon.load(path).model == _say_model().model
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["model"] = {"weights": []}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(LexiconError, match="damaged"):
+        CueLexicon.load(path)
 
 
 def test_eval_on_a_few_dev_articles(nlp):
