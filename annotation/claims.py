@@ -72,7 +72,7 @@ def extent_keys(doc, t, j: int, anchor_ids: set[int]) -> list[str] | None:
         return None
     side = "L" if j < t.i else "R"
     word = x.lower_ if x.dep_ in ("prep", "prt", "advmod", "aux", "auxpass", "neg", "punct",
-                                  "agent", "dative") else "*"
+                                  "agent", "dative", "npadvmod", "dobj", "acomp") else "*"
     return [f"{side}|{x.dep_}|{word}|{t.lemma_.lower()}", f"{side}|{x.dep_}|{word}",
             f"{side}|{x.dep_}"]
 

@@ -305,7 +305,7 @@ def _cue_examples(doc, cue_spans: list) -> list[tuple[list[str], int]]:
     return [(cue_features(doc, c), int(c.head.i in heads)) for c in cue_candidates(doc, broad=True)]
 
 
-def fit_cue_model(examples: Iterable[tuple[list[str], int]], *, l2: float = 1e-4,
+def fit_cue_model(examples: Iterable[tuple[list[str], int]], *, l2: float = 3e-5,
                   iterations: int = 250) -> dict:
     """Logistic regression (full-batch Adam, L2) over sparse string features: {"bias", "weights"}."""
     import numpy as np
