@@ -204,6 +204,9 @@ def _cmd_eval_claims(args) -> int:
     from storage.claims_eval import eval_claims_cli
     with _progress("Detecting claims") as progress:
         result = eval_claims_cli(args.gold_dir, model=args.model, cues=args.cues, progress=progress)
+    if "built-in" in str(result.get("lexicon", "")):
+        _err("note: using the built-in cue lexicon; `python main.py train-claims TRAIN_DIR` learns "
+             "cues from attribution data you hold (e.g. ../shared/data/polnear-train)")
     if args.json:
         print(json.dumps(result, indent=2))
     else:

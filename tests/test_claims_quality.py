@@ -1,0 +1,31 @@
+"""Claim detection quality as the issue measures it: learn cues from polnear-train with the
+product's own command, score polnear-dev with eval-claims (overlap ≥ half the longer span)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT, shared_path
+
+TARGETS = {"cue": 0.65, "source": 0.72, "content": 0.60}
+
+
+def test_learned_cues_reach_the_targets_on_polnear_dev(tmp_path):
+    train, dev = shared_path("polnear-train"), shared_path("polnear-dev")
+    env = {**os.environ, "CREDENCE_NO_BOOTSTRAP": "1", "CREDENCE_HOME": str(tmp_path)}
+    run = lambda *a: subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, a)], cwd=ROOT,
+                                    env=env, capture_output=True, text=True, timeout=1200)
+    r = run("train-claims", train, "--n-process", "2")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "claim-cues.json").exists()
+    r = run("eval-claims", dev, "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["documents"] == 84 and "learned" in result["lexicon"]
+    figures = {role: result["overlap"][role]["f1"] for role in TARGETS}
+    print(f"\n[claims] polnear-dev overlap F1: {figures}; exact: "
+          f"{ {role: result['exact'][role]['f1'] for role in TARGETS} }")
+    for role, target in TARGETS.items():
+        assert figures[role] >= target, (role, figures)
