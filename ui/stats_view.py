@@ -86,12 +86,15 @@ class StatsView(QWidget):
     def refresh(self) -> ops.Op:
         """Recount from the stored data (off the UI thread: large projects take a moment)."""
         project = self.project
+        def count(progress, should_cancel):
+            from storage.claims_eval import agreement
+            return project.counts(), agreement(project)
         self.last_op = ops.run_in_background(
-            self, "Counting", lambda progress, should_cancel: project.counts(), self.show_counts,
+            self, "Counting", count, lambda result: self.show_counts(*result),
             cancellable=False, uses_project=False)
         return self.last_op
 
-    def show_counts(self, counts: Counts) -> None:
+    def show_counts(self, counts: Counts, agreement: dict | None = None) -> None:
         """Draw the charts and the summary for these counts."""
         self.counts = counts
         self._bars("documents", list(DOC_STATUSES) + sorted(set(counts.documents_by_status) - set(DOC_STATUSES)),
@@ -99,7 +102,7 @@ class StatsView(QWidget):
         self._span_bars(counts.spans_by_label_status)
         self._bars("claims", CREDIBILITY_CATEGORIES, counts.claims_by_credibility, "claims")
         self._bars("sources", RELIABILITY_CATEGORIES, counts.sources_by_reliability, "sources")
-        self.summary_label.setText(summary_html(counts))
+        self.summary_label.setText(summary_html(counts, agreement))
         self.refreshed.emit()
 
     # -- the charts -----------------------------------------------------------------------------
@@ -199,7 +202,7 @@ def _nice_step(raw: float) -> float:
     return 10 * power
 
 
-def summary_html(c: Counts) -> str:
+def summary_html(c: Counts, agreement: dict | None = None) -> str:
     """The counts as text, next to the charts (and for screen readers)."""
     def parts(d: dict[str, int], order: list[str]) -> str:
         keys = [k for k in order if d.get(k)] + sorted(k for k in d if k not in order and d[k])
@@ -218,4 +221,9 @@ def summary_html(c: Counts) -> str:
     ]
     if c.doc_labels:
         lines.append("document labels: " + parts(c.doc_labels, []))
+    per_label = (agreement or {}).get("per_label") or {}
+    if per_label:
+        lines.append(f"agreement between {agreement['annotators']} annotators on "
+                     f"{agreement['documents']} documents (pairwise F1): "
+                     + ", ".join(f"{lab} {v['f1']:.2f}" for lab, v in sorted(per_label.items())))
     return "<br>".join(lines)

@@ -59,3 +59,19 @@ def test_empty_project(qtbot, project, artifacts):
     assert view.series_values("spans") == {"suggested": {"": 0}, "accepted": {"": 0},
                                            "rejected": {"": 0}}
     assert "<b>0</b> documents (none)" in view.summary_label.text()
+
+
+def test_agreement_between_annotators_is_shown(qtbot, project, artifacts):
+    from annotation.model import NewDocument, SpanRecord
+    from storage.ingest import store_documents
+    text = "Reuters said the talks failed, officials told AFP."
+    versions = {"ann1": [(0, 7, "Source"), (8, 12, "Cue"), (13, 29, "Content")],
+                "ann2": [(0, 7, "Source"), (8, 12, "Cue"), (31, 40, "Content")]}
+    spans = [SpanRecord(s, e, lab, origin="import", status="accepted", annotator=who)
+             for who, rows in versions.items() for s, e, lab in rows]
+    store_documents(project, [NewDocument(text, spans=spans)])
+    view = _open(qtbot, project)
+    text = view.summary_label.text()
+    # Source and Cue agree, Content does not: F1 1.00, 1.00, 0.00 from the stored spans.
+    assert "agreement between 2 annotators on 1 documents" in text
+    assert "Content 0.00" in text and "Cue 1.00" in text and "Source 1.00" in text
