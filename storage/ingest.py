@@ -187,7 +187,8 @@ class _Batch:
             n_spans, n_suggested, n_claims = self._spans_and_claims(doc_id, doc, len(norm.text))
             self.label_names.update(s.label for s in doc.spans)
         self.doc_rows.append((
-            doc_id, doc.name, doc.title, doc.source, doc.url, doc.date, doc.raw_text, norm.text, h,
+            doc_id, doc.name, doc.title, doc.source, doc.url, doc.date,
+            None if norm.text == doc.raw_text else doc.raw_text, norm.text, h,
             json.dumps(norm.offset_map), "new", json.dumps(doc.meta, ensure_ascii=False, default=str),
             n_spans, n_suggested, n_claims, stamp, stamp))
 

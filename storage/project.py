@@ -313,7 +313,8 @@ class Project:
     # -- documents ------------------------------------------------------------------------------
     def document(self, doc_id: int) -> Document:
         row = self.conn.execute(
-            "SELECT id, name, title, source, url, date, raw_text, text, content_hash, offset_map,"
+            "SELECT id, name, title, source, url, date, coalesce(raw_text, text), text, content_hash,"
+            " offset_map,"
             " status, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             raise ProjectError(f"no document {doc_id} in {self.path}")

@@ -21,7 +21,7 @@ MIGRATIONS: list[str] = [
         source TEXT,
         url TEXT,
         date TEXT,
-        raw_text TEXT NOT NULL,
+        raw_text TEXT,  -- as imported; NULL when it is exactly `text` (not stored twice)
         text TEXT NOT NULL,
         content_hash TEXT NOT NULL UNIQUE,
         offset_map TEXT NOT NULL DEFAULT '[]',

@@ -16,7 +16,9 @@ FAKES_MAPPING = dict(text_column="article_content", title_column="article_title"
 
 
 def _docs(project) -> list[dict]:
-    cur = project.conn.execute("SELECT id, name, title, source, url, date, raw_text, text, meta,"
+    # raw_text is NULL where it is exactly the text (stored once).
+    cur = project.conn.execute("SELECT id, name, title, source, url, date,"
+                               " coalesce(raw_text, text) AS raw_text, text, meta,"
                                " offset_map FROM documents ORDER BY id")
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, r)) for r in cur]

@@ -154,3 +154,13 @@ def test_meta_json_round_trips(project):
     store_documents(project, [NewDocument("x", meta={"location": "Homs", "labels": "1"})])
     assert project.document(1).meta == {"location": "Homs", "labels": "1"}
     assert json.loads(project.conn.execute("SELECT meta FROM documents").fetchone()[0])["location"] == "Homs"
+
+
+def test_raw_text_is_stored_once_when_normalisation_changes_nothing(project):
+    store_documents(project, [NewDocument("One clean paragraph."),
+                              NewDocument("Hard\nwrapped line.\nComments About This Article")])
+    rows = project.conn.execute("SELECT raw_text, text FROM documents ORDER BY id").fetchall()
+    assert rows[0] == (None, "One clean paragraph.")
+    assert rows[1][0] == "Hard\nwrapped line.\nComments About This Article" != rows[1][1]
+    assert project.document(1).raw_text == "One clean paragraph."
+    assert project.document(2).raw_text == rows[1][0]

@@ -84,6 +84,7 @@ def test_check_finds_damage_and_restore_brings_back_the_newest_sound_backup(seed
     rng = random.Random(2)
     for page in range(2, len(data) // 4096):
         data[page * 4096 + rng.randrange(4096)] ^= 0xFF
+        data[page * 4096] ^= 0xFF  # the page-type byte: damage a free area alone cannot hide
     seeded.write_bytes(bytes(data))
 
     result = run_cli("check", seeded)

@@ -67,7 +67,8 @@ def test_import_csv_with_a_column_mapping(qtbot, project, tmp_path, artifacts):
     op = dialog.start_import()
     qtbot.waitUntil(lambda: op.is_done, timeout=10000)
     assert op.error is None, op.error
-    rows = project.conn.execute("SELECT title, raw_text, source, meta FROM documents ORDER BY id").fetchall()
+    rows = project.conn.execute("SELECT title, coalesce(raw_text, text), source, meta"
+                                " FROM documents ORDER BY id").fetchall()
     assert [r[0] for r in rows] == ["Strikes on Idlib", "Talks resume", "Aid convoy"]
     assert rows[0][1] == FAKES_ROWS[0][2]
     assert rows[0][2] == "reuters"
