@@ -16,7 +16,7 @@ from typing import Any
 from annotation.model import Span
 from storage.export_rows import (
     ExportDoc, ExportSummary, Selection, atomic_file, document_count, iter_documents, label_kinds,
-    report_progress,
+    no_gc, report_progress,
 )
 from storage.project import ProgressCallback, Project
 
@@ -499,8 +499,9 @@ def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSum
     """DocBin: entities in doc.ents (no overlaps), every span in doc.spans["sc"], labels in cats."""
     writer = DocBinWriter(DOCBIN_ZLIB_LEVEL)
     try:
-        fill_docbin(project, sel, writer, summary, progress)
-        data = writer.to_bytes()
+        with no_gc():
+            fill_docbin(project, sel, writer, summary, progress)
+            data = writer.to_bytes()
     finally:
         writer.close()
     with atomic_file(out, binary=True) as f:
@@ -527,12 +528,21 @@ def _prodigy_tokens(tok: Tokens) -> str:
     return "[" + ", ".join([_PRODIGY_TOKEN] * n) % tuple(values) + "]"
 
 
+# One Prodigy span as json.dumps writes {"start", "end", "label", "token_start", "token_end",
+# "status", "origin"}; spans without token indices or with fragments have their own keys.
+_PRODIGY_SPAN = '{"start": %d, "end": %d, "label": %s, "token_start": %d, "token_end": %d, ' \
+    '"status": %s, "origin": %s'
+_PRODIGY_SPAN_UNALIGNED = '{"start": %d, "end": %d, "label": %s, "status": %s, "origin": %s'
+
+
 def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
                    progress: ProgressCallback | None) -> None:
     """One task a line: text, tokens, spans with token indices (inclusive end), answer, meta."""
+    from json.encoder import encode_basestring
     total = document_count(project, sel)
     unaligned = 0
-    with atomic_file(out, newline="\n") as f:
+    dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
+    with atomic_file(out, newline="\n") as f, no_gc():
         for n, doc in enumerate(iter_documents(project, sel, claims=True), start=1):
             text = doc.text
             cut_set: set[int] = set()
@@ -545,33 +555,37 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
                 if t:
                     cut_set.update(t)
             tok = Tokens(text, cut_set)
+            starts = tok.starts
+            # Each span as json.dumps would write its dict, by one % (a dict per span, built
+            # and encoded, cost more than the tokenizer).
             spans = []
             for s, t in zip(doc.spans, trimmed):
-                item: dict[str, Any] = {"start": s.start, "end": s.end, "label": s.label}
                 if t is not None:
-                    item["token_start"], item["token_end"] = tok.index(*t)
+                    item = _PRODIGY_SPAN % (
+                        s.start, s.end, encode_basestring(s.label), bisect_right(starts, t[0]) - 1,
+                        bisect_right(starts, t[1] - 1) - 1, encode_basestring(s.status),
+                        encode_basestring(s.origin))
                 else:
                     unaligned += 1
-                item["status"] = s.status
-                item["origin"] = s.origin
+                    item = _PRODIGY_SPAN_UNALIGNED % (
+                        s.start, s.end, encode_basestring(s.label), encode_basestring(s.status),
+                        encode_basestring(s.origin))
                 if s.fragments and len(s.fragments) > 1:
-                    item["fragments"] = s.fragments
+                    item += ', "fragments": ' + dumps(s.fragments)
                 spans.append(item)
-            rest: dict[str, Any] = {"spans": spans}
             by_id = {s.id: s for s in doc.spans}
             claims = list(_claim_record(doc, by_id))
+            # {"text", "meta", "tokens", "spans", "claims", "answer"} as one json.dumps writes it.
+            head = dumps({"text": text, "meta": doc.meta_out()})
+            line = [head[:-1], ', "tokens": ', _prodigy_tokens(tok), ', "spans": [',
+                    "}, ".join(spans), "}]" if spans else "]"]
             if claims:
-                rest["claims"] = claims
+                line.append(', "claims": ')
+                line.append(dumps(claims))
             if doc.status == "done":
-                rest["answer"] = "accept"
-            # {"text", "meta", "tokens", "spans", ...} as one json.dumps would write it.
-            head = json.dumps({"text": text, "meta": doc.meta_out()}, ensure_ascii=False)
-            f.write(head[:-1])
-            f.write(', "tokens": ')
-            f.write(_prodigy_tokens(tok))
-            f.write(", ")
-            f.write(json.dumps(rest, ensure_ascii=False)[1:])
-            f.write("\n")
+                line.append(', "answer": "accept"')
+            line.append("}\n")
+            f.write("".join(line))
             summary.documents += 1
             summary.spans += len(spans)
             summary.claims += len(claims)
@@ -588,7 +602,7 @@ def export_conll(project: Project, sel: Selection, out: Path, summary: ExportSum
     total = document_count(project, sel)
     cuts = _Cuts()
     dropped = dropped_docs = claim_parts = 0
-    with atomic_file(out, newline="\n") as f:
+    with atomic_file(out, newline="\n") as f, no_gc():
         for n, edoc in enumerate(iter_documents(project, sel), start=1):
             entities = [s for s in edoc.spans if s.label not in claim_labels]
             claim_parts += len(edoc.spans) - len(entities)
