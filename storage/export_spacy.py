@@ -8,8 +8,8 @@ import zlib
 from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
-from itertools import accumulate, chain, compress
-from operator import add, not_, or_
+from itertools import accumulate, chain, compress, islice
+from operator import add, itemgetter, le, not_, or_
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +53,25 @@ class Tokens:
         self.text = text
         self._doc = blank_nlp().make_doc(text)
         # Whole columns at once: creating a Token object per token costs more than tokenizing.
-        idx, length, space = (self._doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
-                              if len(self._doc) else ([], [], []))
+        if len(self._doc):
+            columns = self._doc.to_array([IDX, LENGTH, SPACY])
+            idx = columns[:, 0].tolist()
+            ends = (columns[:, 0] + columns[:, 1]).tolist()
+            space = columns[:, 2].tolist()
+        else:
+            idx, ends, space = [], [], []
         self._space = space
-        # Only a cut that is not already a token boundary can fall inside a token.
+        # A cut falls inside a token when the token starting at or before it ends after it
+        # (a bisect per cut: a document has far fewer cuts than tokens).
         inside = []
-        candidates = cuts.difference(idx)
-        if candidates:
-            ends = list(map(add, idx, length))
-            candidates.difference_update(ends)
-            for cut in candidates:
-                i = bisect_right(idx, cut) - 1
-                if i >= 0 and idx[i] < cut < ends[i]:
-                    inside.append(cut)
+        for cut in cuts:
+            i = bisect_right(idx, cut) - 1
+            if i >= 0 and idx[i] < cut < ends[i]:
+                inside.append(cut)
         self.split = len(inside)
         if not inside:  # nearly every document: the tokenizer's tokens as they are
             self.starts = idx
-            self.ends = list(map(add, idx, length))
+            self.ends = ends
             self._words = None  # made when asked for: a DocBin needs offsets only
             return
         inside.sort()
@@ -78,8 +80,7 @@ class Tokens:
         starts: list[int] = []
         n_cuts = len(inside)
         i = 0  # tokens and cuts are both in text order: walk them together
-        for pos, n, ws in zip(idx, length, space):
-            end = pos + n
+        for pos, end, ws in zip(idx, ends, space):
             while i < n_cuts and inside[i] <= pos:
                 i += 1
             while i < n_cuts and inside[i] < end:
@@ -201,6 +202,9 @@ GroupSpan = tuple[int, int, int, int, str]  # first token, end token (exclusive)
 
 def filter_ents(ents: list[Ent]) -> list[Ent]:
     """spacy.util.filter_spans on tuples: longest first, then earliest; sorted by start."""
+    # Usually the entities come in text order and none overlaps the next: all are kept as they are.
+    if all(map(le, map(itemgetter(1), ents), map(itemgetter(0), islice(ents, 1, None)))):
+        return list(ents)
     ordered = sorted(ents, key=lambda e: (e[1] - e[0], -e[0]), reverse=True)
     kept = []
     seen: set[int] = set()
