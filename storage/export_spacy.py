@@ -528,8 +528,8 @@ def _prodigy_tokens(tok: Tokens) -> str:
     if not n:
         return "[]"
     values = chain.from_iterable(zip(map(encode_basestring, tok.words), tok.starts, tok.ends,
-                                     range(n), map(_JSON_BOOL.__getitem__, tok.spaces)))
-    return "[" + ", ".join([_PRODIGY_TOKEN] * n) % tuple(values) + "]"
+                                     range(n), map(_JSON_BOOL.__getitem__, tok._space)))
+    return ("[" + ", ".join([_PRODIGY_TOKEN] * n) + "]") % tuple(values)
 
 
 # One Prodigy span as json.dumps writes {"start", "end", "label", "token_start", "token_end",
