@@ -12,6 +12,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -128,6 +129,9 @@ _CLAIM_COLUMNS = ("c.id, c.document_id, sc.id, su.id, ss.id, sa.id, c.source_id,
                   " src.reliability")
 
 
+_SPAN_ORDER = itemgetter(2, 3, 0)
+
+
 class _Follower:
     """Walks a cursor ordered by document id alongside the documents cursor (a merge join)."""
 
@@ -175,15 +179,18 @@ def iter_documents(project: Project, sel: Selection, *, spans: bool = True,
     span_rows = _Follower(conn.execute(
         "SELECT id, document_id, start, \"end\", label, origin, status, annotator, model, fragments"
         f" FROM spans WHERE {sel.span_ok} AND {sel.doc_in()}"
-        " ORDER BY document_id, start, \"end\", id")) if spans else None
+        # The index gives this order; the rest of it (end, id) is sorted per document below,
+        # which costs less than SQLite's sort of the whole table.
+        " ORDER BY document_id, start")) if spans else None
     claim_rows = _Follower(conn.execute(
         sel.claims_sql(_CLAIM_COLUMNS) + " ORDER BY c.document_id, c.id")) if claims else None
     for d in docs:
         doc = ExportDoc(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], json.loads(d[8] or "{}"))
         doc.labels = [r[0] for r in labels.take(doc.id)]
         if span_rows is not None:
-            doc.spans = [Span(*r[:9], json.loads(r[9]) if r[9] else None)
-                         for r in span_rows.take(doc.id)]
+            rows = span_rows.take(doc.id)
+            rows.sort(key=_SPAN_ORDER)  # start, end, id
+            doc.spans = [Span(*r[:9], json.loads(r[9]) if r[9] else None) for r in rows]
         if claim_rows is not None:
             doc.claims = [ExportClaim(r[0], *r[2:]) for r in claim_rows.take(doc.id)]
         yield doc
