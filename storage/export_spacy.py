@@ -516,20 +516,41 @@ def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSum
 
 
 _JSON_BOOL = ("false", "true")
-# One Prodigy token as json.dumps writes {"text", "start", "end", "id", "ws"}.
-_PRODIGY_TOKEN = '{"text": %s, "start": %s, "end": %s, "id": %s, "ws": %s}'
+# One Prodigy token as json.dumps writes {"text", "start", "end", "id", "ws"}, its id filled in.
+_PRODIGY_TOKEN = '{"text": %%s, "start": %%s, "end": %%s, "id": %d, "ws": %%s}'
 
 
-def _prodigy_tokens(tok: Tokens) -> str:
+class _ProdigyTokens:
     """The tokens list as json.dumps(..., ensure_ascii=False) writes it, in one % per document
-    (a dict per token, built and encoded, was most of a Prodigy export's time)."""
-    from json.encoder import encode_basestring
-    n = len(tok.starts)
-    if not n:
-        return "[]"
-    values = chain.from_iterable(zip(map(encode_basestring, tok.words), tok.starts, tok.ends,
-                                     range(n), map(_JSON_BOOL.__getitem__, tok._space)))
-    return ("[" + ", ".join([_PRODIGY_TOKEN] * n) + "]") % tuple(values)
+    (a dict per token, built and encoded, was most of a Prodigy export's time). The % template
+    of n tokens, ids written in, is the start of one template kept for the longest document."""
+
+    def __init__(self) -> None:
+        self._template = "["
+        self._ends = [1]  # where the template of n tokens ends
+
+    def _grow(self, n: int) -> None:
+        ends = self._ends
+        pos = ends[-1]
+        parts = [self._template]
+        for i in range(len(ends) - 1, max(n, 2 * len(ends))):
+            piece = (", " if i else "") + _PRODIGY_TOKEN % i
+            parts.append(piece)
+            pos += len(piece)
+            ends.append(pos)
+        self._template = "".join(parts)
+
+    def json(self, tok: Tokens) -> str:
+        from json.encoder import encode_basestring
+        n = len(tok.starts)
+        if not n:
+            return "[]"
+        if len(self._ends) <= n:
+            self._grow(n)
+        # Spaces are 0/1 from the token array, or bools: both index _JSON_BOOL.
+        values = chain.from_iterable(zip(map(encode_basestring, tok.words), tok.starts, tok.ends,
+                                         map(_JSON_BOOL.__getitem__, tok._space)))
+        return (self._template[:self._ends[n]] + "]") % tuple(values)
 
 
 # One Prodigy span as json.dumps writes {"start", "end", "label", "token_start", "token_end",
@@ -546,6 +567,7 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
     total = document_count(project, sel)
     unaligned = 0
     dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
+    tokens_json = _ProdigyTokens().json
     with atomic_file(out, newline="\n") as f, no_gc():
         for n, doc in enumerate(iter_documents(project, sel, claims=True), start=1):
             text = doc.text
@@ -581,7 +603,7 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
             claims = list(_claim_record(doc, by_id))
             # {"text", "meta", "tokens", "spans", "claims", "answer"} as one json.dumps writes it.
             head = dumps({"text": text, "meta": doc.meta_out()})
-            line = [head[:-1], ', "tokens": ', _prodigy_tokens(tok), ', "spans": [',
+            line = [head[:-1], ', "tokens": ', tokens_json(tok), ', "spans": [',
                     "}, ".join(spans), "}]" if spans else "]"]
             if claims:
                 line.append(', "claims": ')

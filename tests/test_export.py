@@ -347,6 +347,22 @@ def test_prodigy_jsonl_reads_back(built, tmp_path, only_reviewed):
                                                                    "12 people died"]
 
 
+def test_prodigy_tokens_are_what_json_dumps_writes():
+    """The % template of n tokens is cut from one kept for the longest document so far: documents
+    longer, shorter, empty, with quotes, escapes and split tokens still come out as json.dumps."""
+    from storage.export_spacy import Tokens, _ProdigyTokens
+    texts = ["He said \"no\" — twice.", "", "A\tb\\c é 10%s %d", "x " * 300, "one", "Ünïcode\nline"]
+    write = _ProdigyTokens().json
+    for text in texts + texts[::-1]:
+        for cuts in (set(), {1, 3}):
+            tok = Tokens(text, cuts)
+            want = json.dumps([{"text": w, "start": a, "end": b, "id": i, "ws": ws}
+                               for i, (w, a, b, ws) in enumerate(zip(tok.words, tok.starts, tok.ends,
+                                                                     tok.spaces))],
+                              ensure_ascii=False)
+            assert write(tok) == want, text
+
+
 @pytest.mark.parametrize("only_reviewed", [False, True])
 def test_doccano_jsonl_reads_back(built, tmp_path, only_reviewed):
     project, _ = built
