@@ -83,7 +83,7 @@ def restore_backup(path: Path, backup: Path | None = None) -> Path:
 
     Without `backup`, the newest backup that `check` finds sound is chosen.
     """
-    from storage.check import check_project  # check imports this module
+    from storage.check import check_project  # lazily: check is the heavier module
     path = Path(path)
     if backup:
         chosen: Path | None = Path(backup)

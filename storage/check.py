@@ -4,7 +4,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from storage.backup import list_backups, restore_backup  # noqa: F401  (re-exported for the CLI)
 from storage.project import Project, ProjectError
 
 _QUERIES = {

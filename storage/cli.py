@@ -182,7 +182,8 @@ def _print_agreement(agreement: dict) -> None:
 
 
 def _cmd_check(args) -> int:
-    from storage.check import check_project, restore_backup, list_backups
+    from storage.backup import list_backups, restore_backup
+    from storage.check import check_project
     if args.list_backups:
         for b in list_backups(args.project):
             print(b)
