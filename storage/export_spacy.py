@@ -8,7 +8,7 @@ import zlib
 from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
-from itertools import accumulate, chain, compress, islice
+from itertools import accumulate, chain, compress, count, islice
 from operator import add, itemgetter, le, not_, or_
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,34 @@ from storage.export_rows import (
 from storage.project import ProgressCallback, Project
 
 
+# Special cases of the English tokenizer that make one token with no attribute of its own, and
+# which the prefix/suffix/infix rules tokenize the same way without them. Any special case met
+# in a text stops spaCy from caching the rest of that text's chunks (tokenizer.pyx,
+# `_save_cached`, "See #1250"): one em dash or typographic apostrophe early in an article made
+# the rest of it tokenize uncached, 12-17x slower. tests/test_export.py checks that the
+# tokenizer without them gives the same ORTH, NORM, offsets and spaces as `spacy.blank("en")`.
+_INERT_SPECIAL_CASES = frozenset([
+    "\t", "\n", " ", "'", "\\n", "\\t", "—", "’", "C++", "D.C.", "E.G.", "I.E.", "O'clock",
+    "o'clock", "-__-", "0.0", "0.o", "0_0", "0_o", "8D", "@_@", "O.O", "O.o", "O_O", "O_o", "V.V",
+    "V_V", "XD", "XDD", "^__^", "^___^", "o.0", "o.o", "o_0", "o_O", "o_o", "v.v", "v_v", "xD",
+    "xDD", "¯\\(ツ)/¯", "ಠ︵ಠ"])
+# Chunks (whitespace-separated pieces) the tokenizer remembers; spaCy's default of 10,000 is
+# full after a few hundred articles, and every chunk after that goes through the affix rules.
+TOKENIZER_CACHE = 1_000_000
+
+
 @lru_cache(maxsize=1)
 def blank_nlp():
-    """A blank English pipeline: its tokenizer is all that writing training data needs."""
+    """A blank English pipeline: its tokenizer is all that writing training data needs. Its
+    tokens are those of `spacy.blank("en")`; only its cache is larger and kept working."""
     import spacy
-    return spacy.blank("en")
+    nlp = spacy.blank("en")
+    tokenizer = nlp.tokenizer
+    rules = tokenizer.rules
+    if _INERT_SPECIAL_CASES & rules.keys():
+        tokenizer.rules = {k: v for k, v in rules.items() if k not in _INERT_SPECIAL_CASES}
+    tokenizer.max_cache_size = TOKENIZER_CACHE
+    return nlp
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -44,27 +67,55 @@ def pieces(span: Span) -> list[tuple[int, int]]:
     return [(span.start, span.end)]
 
 
+class _Quoted(dict):
+    """A string -> the string as a JSON literal, encoded the first time it is asked for."""
+
+    def __missing__(self, key: str) -> str:
+        from json.encoder import encode_basestring
+        value = self[key] = encode_basestring(key)
+        return value
+
+
+class EncodedStrings(dict):
+    """String hash -> the string as a JSON literal (json.dumps(..., ensure_ascii=False)), each
+    encoded the first time it is asked for."""
+
+    def __missing__(self, key: int) -> str:
+        from json.encoder import encode_basestring
+        value = self[key] = encode_basestring(blank_nlp().vocab.strings[key])
+        return value
+
+
+@lru_cache(maxsize=1)
+def encoded_strings() -> EncodedStrings:
+    """The encoded token strings, kept as long as the tokenizer's vocabulary they come from."""
+    return EncodedStrings()
+
+
 class Tokens:
     """The blank tokenizer's tokens, split further wherever a span starts or ends inside one,
     so that every span lines up with token boundaries and none has to be widened or dropped."""
 
-    def __init__(self, text: str, cuts: set[int]):
-        from spacy.attrs import IDX, LENGTH, SPACY
+    def __init__(self, text: str, cuts: set[int], orth: bool = False):
+        from spacy.attrs import IDX, LENGTH, ORTH, SPACY
         self.text = text
         self._doc = blank_nlp().make_doc(text)
         # Whole columns at once: creating a Token object per token costs more than tokenizing.
+        self._orth = None  # each token's string hash, when asked for and no token was split
         if len(self._doc):
-            columns = self._doc.to_array([IDX, LENGTH, SPACY])
+            columns = self._doc.to_array([IDX, LENGTH, SPACY, ORTH] if orth else [IDX, LENGTH, SPACY])
             idx = columns[:, 0].tolist()
             ends = (columns[:, 0] + columns[:, 1]).tolist()
             space = columns[:, 2].tolist()
+            if orth:
+                self._orth = columns[:, 3].tolist()
         else:
             idx, ends, space = [], [], []
         self._space = space
-        # A cut falls inside a token when the token starting at or before it ends after it
-        # (a bisect per cut: a document has far fewer cuts than tokens).
+        # A cut falls inside a token when the token starting at or before it ends after it.
+        # Nearly every cut is some token's start or end: only the others need a bisect.
         inside = []
-        for cut in cuts:
+        for cut in cuts.difference(idx, ends) if cuts else ():
             i = bisect_right(idx, cut) - 1
             if i >= 0 and idx[i] < cut < ends[i]:
                 inside.append(cut)
@@ -75,6 +126,7 @@ class Tokens:
             self._words = None  # made when asked for: a DocBin needs offsets only
             return
         inside.sort()
+        self._orth = None
         words: list[str] = []
         spaces: list[bool] = []
         starts: list[int] = []
@@ -516,8 +568,33 @@ def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSum
 
 
 _JSON_BOOL = ("false", "true")
-# One Prodigy token as json.dumps writes {"text", "start", "end", "id", "ws"}, its id filled in.
-_PRODIGY_TOKEN = '{"text": %%s, "start": %%s, "end": %%s, "id": %d, "ws": %%s}'
+# Prodigy tokens as json.dumps writes [{"text", "start", "end", "id", "ws"}, ...], in pieces that
+# each end where the next token's "ws" value begins (the first piece opens the list and the
+# first token's "text"). A token's "ws" and the next token's text are one value (_NextToken).
+_PRODIGY_FIRST = '[{"text": %s, "start": %s, "end": %s, "id": 0, "ws": '
+_PRODIGY_NEXT = '%%s, "start": %%s, "end": %%s, "id": %d, "ws": '
+_PRODIGY_LAST = "%s}]"
+
+
+class _NextToken(dict):
+    """(a token's space flag, the next token's string hash or text) -> 'true}, {"text": "word"'."""
+
+    def __missing__(self, key: tuple[int, int | str]) -> str:
+        space, word = key
+        text = encoded_strings()[word] if isinstance(word, int) else _quoted()[word]
+        value = self[key] = _JSON_BOOL[space] + '}, {"text": ' + text
+        return value
+
+
+@lru_cache(maxsize=1)
+def _next_tokens() -> _NextToken:
+    """Kept as long as the tokenizer's vocabulary, like encoded_strings()."""
+    return _NextToken()
+
+
+@lru_cache(maxsize=1)
+def _quoted() -> _Quoted:
+    return _Quoted()
 
 
 class _ProdigyTokens:
@@ -526,31 +603,35 @@ class _ProdigyTokens:
     of n tokens, ids written in, is the start of one template kept for the longest document."""
 
     def __init__(self) -> None:
-        self._template = "["
-        self._ends = [1]  # where the template of n tokens ends
+        self._template = _PRODIGY_FIRST
+        self._ends = [0, len(_PRODIGY_FIRST)]  # where the template of n tokens ends
+        self._next = _next_tokens()
 
     def _grow(self, n: int) -> None:
         ends = self._ends
         pos = ends[-1]
         parts = [self._template]
         for i in range(len(ends) - 1, max(n, 2 * len(ends))):
-            piece = (", " if i else "") + _PRODIGY_TOKEN % i
+            piece = _PRODIGY_NEXT % i
             parts.append(piece)
             pos += len(piece)
             ends.append(pos)
         self._template = "".join(parts)
 
     def json(self, tok: Tokens) -> str:
-        from json.encoder import encode_basestring
         n = len(tok.starts)
         if not n:
             return "[]"
         if len(self._ends) <= n:
             self._grow(n)
-        # Spaces are 0/1 from the token array, or bools: both index _JSON_BOOL.
-        values = chain.from_iterable(zip(map(encode_basestring, tok.words), tok.starts, tok.ends,
-                                         map(_JSON_BOOL.__getitem__, tok._space)))
-        return (self._template[:self._ends[n]] + "]") % tuple(values)
+        # Token texts by string hash (no token was split) or as text; spaces are 0/1 or bools.
+        words = tok._orth if tok._orth is not None else tok.words
+        spaces = tok._space
+        values = [encoded_strings()[words[0]] if tok._orth is not None else _quoted()[words[0]]]
+        values += chain.from_iterable(zip(tok.starts, tok.ends, map(
+            self._next.__getitem__, zip(spaces, islice(words, 1, None)))))
+        values += (tok.starts[-1], tok.ends[-1], _JSON_BOOL[spaces[-1]])
+        return (self._template[:self._ends[n]] + _PRODIGY_LAST) % tuple(values)
 
 
 # One Prodigy span as json.dumps writes {"start", "end", "label", "token_start", "token_end",
@@ -563,11 +644,11 @@ _PRODIGY_SPAN_UNALIGNED = '{"start": %d, "end": %d, "label": %s, "status": %s, "
 def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
                    progress: ProgressCallback | None) -> None:
     """One task a line: text, tokens, spans with token indices (inclusive end), answer, meta."""
-    from json.encoder import encode_basestring
     total = document_count(project, sel)
     unaligned = 0
     dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
     tokens_json = _ProdigyTokens().json
+    quoted = _quoted()  # labels, statuses, origins: a few strings, each encoded once
     with atomic_file(out, newline="\n") as f, no_gc():
         for n, doc in enumerate(iter_documents(project, sel, claims=True), start=1):
             text = doc.text
@@ -580,22 +661,26 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
                 trimmed.append(t)
                 if t:
                     cut_set.update(t)
-            tok = Tokens(text, cut_set)
+            tok = Tokens(text, cut_set, orth=True)
             starts = tok.starts
+            # Every span edge is a token edge (tokens were split at them): token by offset.
+            first_at = dict(zip(starts, count()))
+            last_at = dict(zip(tok.ends, count()))
             # Each span as json.dumps would write its dict, by one % (a dict per span, built
             # and encoded, cost more than the tokenizer).
             spans = []
             for s, t in zip(doc.spans, trimmed):
                 if t is not None:
-                    item = _PRODIGY_SPAN % (
-                        s.start, s.end, encode_basestring(s.label), bisect_right(starts, t[0]) - 1,
-                        bisect_right(starts, t[1] - 1) - 1, encode_basestring(s.status),
-                        encode_basestring(s.origin))
+                    try:
+                        first, last = first_at[t[0]], last_at[t[1]]
+                    except KeyError:  # never seen; the covering tokens, to be safe
+                        first, last = tok.index(*t)
+                    item = _PRODIGY_SPAN % (s.start, s.end, quoted[s.label], first, last,
+                                            quoted[s.status], quoted[s.origin])
                 else:
                     unaligned += 1
                     item = _PRODIGY_SPAN_UNALIGNED % (
-                        s.start, s.end, encode_basestring(s.label), encode_basestring(s.status),
-                        encode_basestring(s.origin))
+                        s.start, s.end, quoted[s.label], quoted[s.status], quoted[s.origin])
                 if s.fragments and len(s.fragments) > 1:
                     item += ', "fragments": ' + dumps(s.fragments)
                 spans.append(item)

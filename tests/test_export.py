@@ -316,6 +316,50 @@ def test_docbin_writer_matches_spacy_docbin_on_fakes(project, nlp):
     assert split  # tokens were split where spans start inside them
 
 
+def _token_columns(nlp, text: str) -> list:
+    from spacy.attrs import IDX, NORM, ORTH, SPACY
+    return nlp(text).to_array([ORTH, NORM, IDX, SPACY]).tolist()
+
+
+def test_export_tokenizer_tokenizes_as_blank_english():
+    """The exports' tokenizer (special cases that only stopped spaCy's cache left out, a larger
+    cache) gives every text the tokens, norms, offsets and spaces of spacy.blank("en")."""
+    import spacy
+
+    from storage.export_spacy import _INERT_SPECIAL_CASES, blank_nlp
+    reference, ours = spacy.blank("en"), blank_nlp()
+    assert _INERT_SPECIAL_CASES <= reference.tokenizer.rules.keys()
+    assert not _INERT_SPECIAL_CASES & ours.tokenizer.rules.keys()
+    texts = []
+    for key in sorted(_INERT_SPECIAL_CASES):
+        for pattern in ("{}", " {} ", "({})", "{},", "\"{}.", "a {} b", "x{}y", "{}{}", "U.S.{}",
+                        "Assad's {} don't", "{}'s", "-{}-", "“{}”"):
+            texts.append(pattern.format(key, key))
+    texts += ["HOMS — Syrian forces’ advance, officials said — “we don’t know”.",
+              "Mr. Assad's army ― and the U.S.-backed SDF – said it'll go on—or not. :) C++'s",
+              "\u00a0lead\u2009thin space \ttab\nnew line\r\n" * 3, ""]
+    for _ in range(2):  # the second time from the cache
+        for text in texts:
+            assert _token_columns(ours, text) == _token_columns(reference, text), repr(text)
+
+
+def test_export_tokenizer_on_real_articles():
+    """The same on every FA-KES article, the seed article and the PolNeAR dev texts."""
+    import spacy
+
+    from storage.export_spacy import blank_nlp
+    from tests.conftest import shared_path
+    with open(shared_path("fa-kes", "FA-KES-Dataset.csv"), encoding="utf-8", errors="replace",
+              newline="") as f:
+        texts = [row["article_content"] for row in csv.DictReader(f)]
+    texts.append(shared_path("seed", "homs-offensive.txt").read_text(encoding="utf-8"))
+    texts += [p.read_text(encoding="utf-8")
+              for p in sorted(shared_path("polnear-dev", "text").rglob("*.txt"))]
+    reference, ours = spacy.blank("en"), blank_nlp()
+    for text in texts:
+        assert _token_columns(ours, text) == _token_columns(reference, text)
+
+
 @pytest.mark.parametrize("only_reviewed", [False, True])
 def test_prodigy_jsonl_reads_back(built, tmp_path, only_reviewed):
     project, ids = built
@@ -351,11 +395,12 @@ def test_prodigy_tokens_are_what_json_dumps_writes():
     """The % template of n tokens is cut from one kept for the longest document so far: documents
     longer, shorter, empty, with quotes, escapes and split tokens still come out as json.dumps."""
     from storage.export_spacy import Tokens, _ProdigyTokens
-    texts = ["He said \"no\" — twice.", "", "A\tb\\c é 10%s %d", "x " * 300, "one", "Ünïcode\nline"]
+    texts = ["He said \"no\" — twice.", "", "A\tb\\c é 10%s %d", "x " * 300, "one", "Ünïcode\nline",
+             "control \x01\x1f chars, \u2028 separators, emoji 🙂 and a lone \\u"]
     write = _ProdigyTokens().json
     for text in texts + texts[::-1]:
-        for cuts in (set(), {1, 3}):
-            tok = Tokens(text, cuts)
+        for cuts, orth in ((set(), False), (set(), True), ({1, 3}, False), ({1, 3}, True)):
+            tok = Tokens(text, cuts, orth)  # token texts sliced, or looked up by hash
             want = json.dumps([{"text": w, "start": a, "end": b, "id": i, "ws": ws}
                                for i, (w, a, b, ws) in enumerate(zip(tok.words, tok.starts, tok.ends,
                                                                      tok.spaces))],
