@@ -40,7 +40,8 @@ TOKENIZER_CACHE = 1_000_000
 @lru_cache(maxsize=1)
 def blank_nlp():
     """A blank English pipeline: its tokenizer is all that writing training data needs. Its
-    tokens are those of `spacy.blank("en")`; only its cache is larger and kept working."""
+    tokens and norms are those of `spacy.blank("en")`; its cache is larger and kept working,
+    and its lexemes carry no other attribute."""
     import spacy
     nlp = spacy.blank("en")
     tokenizer = nlp.tokenizer
@@ -48,6 +49,10 @@ def blank_nlp():
     if _INERT_SPECIAL_CASES & rules.keys():
         tokenizer.rules = {k: v for k, v in rules.items() if k not in _INERT_SPECIAL_CASES}
     tokenizer.max_cache_size = TOKENIZER_CACHE
+    # A new word's lexeme runs every attribute getter (shape, stop word, like_num, ...): a
+    # third of a first tokenization. Exports write only ORTH and NORM (NORM from its getter).
+    from spacy.attrs import NORM
+    nlp.vocab.lex_attr_getters = {NORM: nlp.vocab.lex_attr_getters[NORM]}
     return nlp
 
 
