@@ -93,3 +93,19 @@ def test_content_hash_ignores_exactly_the_whitespace_split_ignores(text):
     import hashlib
     from storage.ingest import content_hash
     assert content_hash(text) == hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def test_search_index_buffer_is_set_and_search_finds_every_import(project):
+    """The index's write buffer is raised once (kept in the file); documents imported in several
+    chunks and several imports are all found by search."""
+    conn = project.conn
+    store_documents(project, [_doc(i) for i in range(3)])
+    buffer = "SELECT v FROM documents_fts_config WHERE k = 'hashsize'"
+    assert conn.execute(buffer).fetchone()[0] == ingest._SEARCH_BUFFER
+    store_documents(project, [NewDocument(f"Shelling near Palmyra, day {i}.", name=f"p{i}")
+                              for i in range(4)])
+    assert conn.execute(buffer).fetchall() == [(ingest._SEARCH_BUFFER,)]
+    assert project.document_count(search="Palmyra") == 4
+    assert project.document_count(search="fighting Homs") == 3
+    # Raises when the index and the documents differ.
+    conn.execute("INSERT INTO documents_fts (documents_fts, rank) VALUES ('integrity-check', 1)")
