@@ -42,11 +42,21 @@ def _rm(path: Path) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmRSS") -> float:
     for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _reset_peak_rss() -> bool:
+    """Start measuring the peak RSS afresh (Linux: clear_refs 5 resets VmHWM)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 # -- build ----------------------------------------------------------------------------------------
@@ -287,12 +297,22 @@ def rows_dump(path: Path, out: Path) -> float:
     return time.perf_counter() - t
 
 
+def cold_tokenizer() -> None:
+    """Forget the export tokenizer, its vocabulary and encoded strings: the next token export
+    pays what the first one of a session pays."""
+    from storage import export_spacy
+    for cached in (export_spacy.blank_nlp, export_spacy.encoded_strings, export_spacy._next_tokens,
+                   export_spacy._quoted):
+        cached.cache_clear()
+
+
 def tokenize_floor(path: Path) -> float:
-    """What any token-level export must add to the dump: spaCy's tokenizer over every text."""
+    """What any token-level export must add to the dump: spaCy's tokenizer over every text
+    (the tokenizer made before the clock starts, its cache and vocabulary empty)."""
     import sqlite3
     from storage.export_spacy import blank_nlp
+    cold_tokenizer()
     tokenizer = blank_nlp().tokenizer
-    tokenizer("warm up")
     t = time.perf_counter()
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     for _doc in tokenizer.pipe(r[0] for r in conn.execute("SELECT text FROM documents ORDER BY id")):
@@ -311,9 +331,16 @@ def time_exports(path: Path, fmts: list[str]) -> dict:
     with Project(path, readonly=True) as project:
         for fmt in fmts:
             out = OUT / f"export.{fmt}"
+            cold_tokenizer()  # each export as the first of a session (the tokenizer made in it)
+            import gc
+            gc.collect()
+            before = _rss_mb()
+            peak = _reset_peak_rss()
             t = time.perf_counter()
             export(project, fmt, out)
             res[f"{fmt}_s"] = time.perf_counter() - t
+            if peak:
+                res[f"{fmt}_peak_mb"] = _rss_mb("VmHWM") - before
             out.unlink(missing_ok=True)
     (OUT / "bare.jsonl").unlink(missing_ok=True)
     return res
@@ -410,6 +437,8 @@ def report(results: dict[int, dict], cmp: dict | None) -> str:
         if fmt != "doccano":
             row("   ratio to dump + tokenizer", lambda r, fmt=fmt:
                 f"{r['export'][f'{fmt}_s'] / (r['export']['bare_dump_s'] + r['export']['tokenize_s']):.2f}×")
+        row("   memory: peak RSS growth while exporting", lambda r, fmt=fmt:
+            _f(r["export"][f"{fmt}_peak_mb"], "MB"))
     row("   sqlite-utils row dump", lambda r: _f(r["export"]["rows_dump_s"]))
     row("   lean dump", lambda r: _f(r["export"]["bare_dump_s"]))
     row("   spaCy tokenizer alone, all texts", lambda r: _f(r["export"]["tokenize_s"]))
@@ -442,7 +471,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--rebuild", action="store_true", help="build the cached projects again")
     ap.add_argument("--no-compare", action="store_true", help="skip the Label Studio / doccano comparison")
-    ap.add_argument("--token-export-max", type=int, default=10_000,
+    ap.add_argument("--token-export-max", type=int, default=100_000,
                     help="largest size at which the tokenising exports (prodigy, spacy) run")
     ap.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--probe-n", type=int, help=argparse.SUPPRESS)

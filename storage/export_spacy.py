@@ -101,19 +101,24 @@ class Tokens:
     """The blank tokenizer's tokens, split further wherever a span starts or ends inside one,
     so that every span lines up with token boundaries and none has to be widened or dropped."""
 
-    def __init__(self, text: str, cuts: set[int], orth: bool = False):
+    def __init__(self, text: str, cuts: set[int], orth: bool = False, attrs: tuple = ()):
+        """`orth`: keep each token's string hash; `attrs`: token attributes to read along
+        (self.array[:, 3:], while no token had to be split)."""
         from spacy.attrs import IDX, LENGTH, ORTH, SPACY
         self.text = text
         self._doc = blank_nlp().make_doc(text)
         # Whole columns at once: creating a Token object per token costs more than tokenizing.
         self._orth = None  # each token's string hash, when asked for and no token was split
+        self.array = None
         if len(self._doc):
-            columns = self._doc.to_array([IDX, LENGTH, SPACY, ORTH] if orth else [IDX, LENGTH, SPACY])
+            columns = self._doc.to_array([IDX, LENGTH, SPACY, *attrs, *((ORTH,) if orth else ())])
             idx = columns[:, 0].tolist()
             ends = (columns[:, 0] + columns[:, 1]).tolist()
             space = columns[:, 2].tolist()
             if orth:
-                self._orth = columns[:, 3].tolist()
+                self._orth = columns[:, -1].tolist()
+            if attrs:
+                self.array = columns
         else:
             idx, ends, space = [], [], []
         self._space = space
@@ -132,6 +137,7 @@ class Tokens:
             return
         inside.sort()
         self._orth = None
+        self.array = None
         words: list[str] = []
         spaces: list[bool] = []
         starts: list[int] = []
@@ -286,7 +292,8 @@ class DocBinWriter:
     tests/test_export.py checks the bytes against spaCy's own DocBin fed real Docs.
     """
 
-    def __init__(self, level: int = -1, chunk_tokens: int = 32768) -> None:
+    def __init__(self, level: int = -1, chunk_tokens: int = 32768, spill_dir: Path | None = None
+                 ) -> None:
         from spacy.attrs import (
             DEP, ENT_ID, ENT_IOB, ENT_KB_ID, ENT_TYPE, LEMMA, MORPH, NORM, ORTH, SENT_START, SPACY,
             TAG,
@@ -299,6 +306,7 @@ class DocBinWriter:
         self.level = level
         self._chunk_tokens = chunk_tokens
         self._columns = [ORTH, NORM, SENT_START, SPACY]
+        self.token_attrs = tuple(self._columns)  # what Tokens should read along for add()
         self._at = [self.attrs.index(a) for a in self._columns[:-1]]
         self._iob = self.attrs.index(ENT_IOB)
         self._type = self.attrs.index(ENT_TYPE)
@@ -309,11 +317,15 @@ class DocBinWriter:
         self.lengths: list[int] = []
         self.cats: list[dict[str, float]] = []
         self.flags: list[dict[str, bool]] = []
-        self.span_groups: list[bytes] = []
-        self.user_data: list[bytes] = []
+        # Each document's span groups and user data, msgpack-packed as items of their lists,
+        # compressed a megabyte at a time as they come (a whole project's would not fit in memory).
+        self._spill_dir = spill_dir
+        self._groups = _Section(self)
+        self._user = _Section(self)
         self.labels: set[str] = set()
         # srsly.msgpack_dumps without its per-call search of installed extensions (plain data only).
-        self._pack = _Packer(use_bin_type=True).pack
+        self._packer = _Packer(use_bin_type=True)
+        self._pack = self._packer.pack
         # Documents not yet in a chunk: their columns, and their kept entities as
         # (first token within the pending documents, length, label hash).
         self._pending: list[Any] = []
@@ -324,7 +336,7 @@ class DocBinWriter:
         self._n = 0
         self._spaces: list[Any] = []
         self._hashes: set[int] = set()
-        self._chunks: list[Any] = []  # futures of (compressed, adler32, length)
+        self._chunks = _Parts(self)  # the token array's compressed parts
         self._worker = None
 
     def __len__(self) -> int:
@@ -335,7 +347,10 @@ class DocBinWriter:
         """Add one document: entities (overlaps are filtered as doc.ents would need), span
         groups in order, cats, user data. Returns how many entities were kept."""
         doc = tok.doc()
-        array = doc.to_array(self._columns).reshape((-1, len(self._columns)))
+        if tok.array is not None and tok.array.shape[1] == 3 + len(self._columns):
+            array = tok.array[:, 3:]  # read along with the offsets (Tokens(attrs=token_attrs))
+        else:
+            array = doc.to_array(self._columns).reshape((-1, len(self._columns)))
         kept = filter_ents(ents)
         offset = self._pending_n
         label_hash = self.vocab.strings.add
@@ -348,8 +363,9 @@ class DocBinWriter:
         self.lengths.append(len(array))
         self.flags.append({"has_unknown_spaces": doc.has_unknown_spaces})
         self.cats.append(cats)
-        self.user_data.append(self._pack(user_data))
-        self.span_groups.append(self._span_groups(groups))
+        pack = self._pack
+        self._user.add(pack(pack(user_data)))  # a bytes item of the user_data list
+        self._groups.add(pack(self._span_groups(groups)))
         if self._pending_n >= self._chunk_tokens:
             self._flush_tokens()
         return len(kept)
@@ -394,10 +410,14 @@ class DocBinWriter:
         self._n += len(tokens)
         self._pending, self._pending_n = [], 0
         self._ent_first, self._ent_len, self._ent_label = [], [], []
+        self._chunks.submit(tokens.data.cast("B"))
+
+    def deflate(self, data: Any) -> Any:
+        """Compress a part of the stream on the second thread (a future of _deflate_part)."""
         if self._worker is None:
             from concurrent.futures import ThreadPoolExecutor
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="docbin-zlib")
-        self._chunks.append(self._worker.submit(_deflate_part, tokens.data.cast("B"), self.level))
+        return self._worker.submit(_deflate_part, data, self.level)
 
     def _string_hashes(self, tokens: Any) -> list[int]:
         """The distinct values of the string columns (what DocBin.add collects token by token)."""
@@ -418,8 +438,16 @@ class DocBinWriter:
         return sorted(self.labels.union(lookup[h] for h in self._hashes))
 
     def to_bytes(self) -> bytes:
-        """The DocBin file's bytes: the zlib stream of the msgpack DocBin.to_bytes compresses,
-        assembled from separately compressed parts (as pigz does; every reader sees one stream)."""
+        """The DocBin file's bytes (see write_to)."""
+        import io
+        out = io.BytesIO()
+        self.write_to(out)
+        return out.getvalue()
+
+    def write_to(self, f: Any) -> None:
+        """Write the DocBin file: the zlib stream of the msgpack DocBin.to_bytes compresses,
+        assembled from separately compressed parts (as pigz does; every reader sees one
+        stream). The parts compressed while documents were added come from the spill file."""
         import numpy
         try:
             self._flush_tokens()
@@ -435,24 +463,105 @@ class DocBinWriter:
                 pack("strings"), pack(self.strings()),
                 pack("cats"), pack(self.cats),
                 pack("flags"), pack(self.flags),
-                pack("span_groups"), pack(self.span_groups),
-                pack("user_data"), pack(self.user_data)])
-            parts = [_deflate_part(head, self.level)]
-            parts += [chunk.result() for chunk in self._chunks]
-            parts.append(_deflate_part(tail, self.level, last=True))
+                pack("span_groups"), self._packer.pack_array_header(len(self.lengths))])
+            user_head = pack("user_data") + self._packer.pack_array_header(len(self.lengths))
+            self._groups.flush()
+            self._user.flush()
+            f.write(zlib.compress(b"", self.level)[:2])  # the zlib header
+            check = 1  # adler32 of nothing
+            for part in (_deflate_part(head, self.level), self._chunks,
+                         _deflate_part(tail, self.level), self._groups.parts,
+                         _deflate_part(user_head, self.level), self._user.parts,
+                         _deflate_part(b"", self.level, last=True)):
+                if isinstance(part, _Parts):
+                    check = part.copy_to(f, check)
+                else:
+                    data, adler, n = part
+                    f.write(data)
+                    check = _adler32_combine(check, adler, n)
+            f.write(check.to_bytes(4, "big"))
         finally:
             self.close()
-        check = 1  # adler32 of nothing
-        for _, adler, n in parts:
-            check = _adler32_combine(check, adler, n)
-        return b"".join([zlib.compress(b"", self.level)[:2], *(p[0] for p in parts),
-                         check.to_bytes(4, "big")])
 
     def close(self) -> None:
-        """Stop the compressing thread (also when an export is cancelled half-way)."""
+        """Stop the compressing thread and drop the spill files (also when an export is
+        cancelled half-way)."""
         if self._worker is not None:
             self._worker.shutdown(wait=True, cancel_futures=True)
             self._worker = None
+        for parts in (self._chunks, self._groups.parts, self._user.parts):
+            parts.close()
+
+
+class _Section:
+    """The packed items of one list of the DocBin (span groups, user data): gathered into
+    parts of about a megabyte, each compressed on the writer's second thread."""
+
+    PART = 1 << 20
+
+    def __init__(self, writer: DocBinWriter) -> None:
+        self._items: list[bytes] = []
+        self._size = 0
+        self.parts = _Parts(writer)
+
+    def add(self, item: bytes) -> None:
+        self._items.append(item)
+        self._size += len(item)
+        if self._size >= self.PART:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._items:
+            self.parts.submit(b"".join(self._items))
+            self._items, self._size = [], 0
+
+
+class _Parts:
+    """Consecutive parts of the zlib stream, compressed on the writer's second thread and, as
+    they are done, written to a spill file beside the export (a 100,000-article DocBin is
+    hundreds of megabytes even compressed), with each part's adler32 and length."""
+
+    MAX_WAITING = 8  # parts handed to the thread and not yet compressed: then wait for one
+
+    def __init__(self, writer: DocBinWriter) -> None:
+        from collections import deque
+        self._writer = writer
+        self._waiting: Any = deque()  # futures of (compressed, adler32, length), in order
+        self._done: list[tuple[int, int]] = []  # (adler32, length) of the parts spilled
+        self._file: Any = None
+
+    def submit(self, data: Any) -> None:
+        self._waiting.append(self._writer.deflate(data))
+        self._spill(block=len(self._waiting) > self.MAX_WAITING)
+
+    def _spill(self, block: bool = False) -> None:
+        waiting = self._waiting
+        while waiting and (block or waiting[0].done()):
+            data, adler, n = waiting.popleft().result()
+            block = False
+            if self._file is None:
+                import tempfile
+                self._file = tempfile.TemporaryFile(prefix=".credence-docbin-",
+                                                    dir=self._writer._spill_dir)
+            self._file.write(data)
+            self._done.append((adler, n))
+
+    def copy_to(self, f: Any, check: int) -> int:
+        """Write every part to f in order; returns `check` combined with their adler32s."""
+        import shutil
+        while self._waiting:
+            self._spill(block=True)
+        if self._file is not None:
+            self._file.seek(0)
+            shutil.copyfileobj(self._file, f, 1 << 20)
+        for adler, n in self._done:
+            check = _adler32_combine(check, adler, n)
+        return check
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _deflate_part(data: Any, level: int, last: bool = False) -> tuple[bytes, int, int]:
@@ -492,10 +601,14 @@ def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSu
     total = document_count(project, sel)
     cuts = _Cuts()
     overlapping = unaligned = n_spans = 0
+    attrs = getattr(writer, "token_attrs", ())
     for n, edoc in enumerate(iter_documents(project, sel, claims=True), start=1):
         spans, cut_set = cuts.of(edoc)
-        tok = Tokens(edoc.text, cut_set)
+        tok = Tokens(edoc.text, cut_set, attrs=attrs)
         starts, ends = tok.starts, tok.ends
+        # Every piece's edges are token edges (tokens were split at them): token by offset.
+        first_at = dict(zip(starts, count()))
+        last_at = dict(zip(ends, count()))
         sc: list[GroupSpan] = []
         claim_parts: list[GroupSpan] = []
         ents: list[Ent] = []
@@ -504,11 +617,12 @@ def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSu
             written = False
             label = s.label
             for a, b in ps:
-                first = bisect_right(starts, a) - 1  # tok.index, inlined: once per span
-                last = bisect_right(starts, b - 1) - 1
-                if first < 0 or last < first:  # cannot happen with the cuts
-                    continue
-                # The cuts make a and b token boundaries; else widen rather than lose the span.
+                try:
+                    first, last = first_at[a], last_at[b]
+                except KeyError:  # cannot happen with the cuts; else widen, not lose the span
+                    first, last = tok.index(a, b)
+                    if first < 0 or last < first:
+                        continue
                 span = (first, last + 1, starts[first], ends[last], label)
                 written = True
                 sc.append(span)
@@ -558,15 +672,13 @@ DOCBIN_ZLIB_LEVEL = 1
 def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
                  progress: ProgressCallback | None) -> None:
     """DocBin: entities in doc.ents (no overlaps), every span in doc.spans["sc"], labels in cats."""
-    writer = DocBinWriter(DOCBIN_ZLIB_LEVEL)
+    writer = DocBinWriter(DOCBIN_ZLIB_LEVEL, spill_dir=out.parent)
     try:
-        with no_gc():
+        with atomic_file(out, binary=True) as f, no_gc():
             fill_docbin(project, sel, writer, summary, progress)
-            data = writer.to_bytes()
+            writer.write_to(f)
     finally:
         writer.close()
-    with atomic_file(out, binary=True) as f:
-        f.write(data)
     if out.suffix != ".spacy":
         summary.not_represented.append(
             f"spaCy: `spacy train` only reads files ending in .spacy: rename {out.name}")
