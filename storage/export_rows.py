@@ -169,8 +169,10 @@ def document_count(project: Project, sel: Selection) -> int:
 
 
 def iter_documents(project: Project, sel: Selection, *, spans: bool = True,
-                   claims: bool = False) -> Iterator[ExportDoc]:
-    """Documents of the selection with their labels, spans and claims: one query per table."""
+                   claims: bool = False, raw_spans: bool = False) -> Iterator[ExportDoc]:
+    """Documents of the selection with their labels, spans and claims: one query per table.
+    With raw_spans, doc.spans holds the rows as tuples (id, document_id, start, end, label,
+    origin, status, annotator, model, fragments as JSON text) instead of Span objects."""
     conn = project.conn
     docs = conn.execute("SELECT id, name, title, source, url, date, text, status, meta"
                         f" FROM documents {sel.doc_where} ORDER BY id")
@@ -190,7 +192,8 @@ def iter_documents(project: Project, sel: Selection, *, spans: bool = True,
         if span_rows is not None:
             rows = span_rows.take(doc.id)
             rows.sort(key=_SPAN_ORDER)  # start, end, id
-            doc.spans = [Span(*r[:9], json.loads(r[9]) if r[9] else None) for r in rows]
+            doc.spans = rows if raw_spans else [
+                Span(*r[:9], json.loads(r[9]) if r[9] else None) for r in rows]
         if claim_rows is not None:
             doc.claims = [ExportClaim(r[0], *r[2:]) for r in claim_rows.take(doc.id)]
         yield doc

@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count, islice
-from operator import add, itemgetter, le, not_, or_
+from operator import add, itemgetter, le, lt, not_, or_
 from pathlib import Path
 from typing import Any
 
@@ -185,22 +185,22 @@ class Tokens:
         return Doc(blank_nlp().vocab, words=self.words, spaces=self.spaces)
 
 
-def _claim_record(doc: ExportDoc, by_id: dict[int, Span]) -> Iterator[dict[str, Any]]:
-    """Claims with their parts as character offsets, for formats with room for free data."""
+def _claim_record(doc: ExportDoc, edges: dict[int, tuple[int, int]]) -> list[dict[str, Any]]:
+    """Claims with their parts as character offsets (`edges`: span id -> (start, end)), for
+    formats with room for free data."""
+    out = []
     for c in doc.claims:
-        parts = {}
+        parts: dict[str, Any] = {}
         for role, sid in (("content", c.content), ("cue", c.cue), ("source", c.source),
                           ("attribution", c.attribution)):
-            s = by_id.get(sid) if sid is not None else None
-            parts[role] = [s.start, s.end] if s is not None else None
-        yield {"id": c.id, **parts, "source_name": c.source_name or _source_text(doc, by_id, c.source),
-               "reliability": c.reliability, "credibility": c.credibility, "stance": c.stance,
-               "status": c.status, "origin": c.origin}
-
-
-def _source_text(doc: ExportDoc, by_id: dict[int, Span], sid: int | None) -> str | None:
-    s = by_id.get(sid) if sid is not None else None
-    return doc.text[s.start:s.end] if s is not None else None
+            edge = edges.get(sid) if sid is not None else None
+            parts[role] = list(edge) if edge is not None else None
+        source = parts["source"]
+        source_name = c.source_name or (doc.text[source[0]:source[1]] if source else None)
+        out.append({"id": c.id, **parts, "source_name": source_name,
+                    "reliability": c.reliability, "credibility": c.credibility, "stance": c.stance,
+                    "status": c.status, "origin": c.origin})
+    return out
 
 
 class _Cuts:
@@ -643,8 +643,8 @@ def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSu
         if doc_labels:
             have = set(edoc.labels)
             cats = {lab: 1.0 if lab in have else 0.0 for lab in doc_labels}
-        by_id = {s.id: s for s in edoc.spans}
-        claims = list(_claim_record(edoc, by_id))
+        claims = _claim_record(edoc, {s.id: (s.start, s.end) for s in edoc.spans}) \
+            if edoc.claims else []
         summary.claims += len(claims)
         user_data = {
             "name": edoc.name, "title": edoc.title, "source": edoc.source, "date": edoc.date,
@@ -767,42 +767,54 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
     tokens_json = _ProdigyTokens().json
     quoted = _quoted()  # labels, statuses, origins: a few strings, each encoded once
     with atomic_file(out, newline="\n") as f, no_gc():
-        for n, doc in enumerate(iter_documents(project, sel, claims=True), start=1):
+        for n, doc in enumerate(iter_documents(project, sel, claims=True, raw_spans=True), start=1):
             text = doc.text
-            cut_set: set[int] = set()
-            trimmed = []
-            for s in doc.spans:
-                a, b = s.start, s.end
-                t = (a, b) if a < b and not text[a].isspace() and not text[b - 1].isspace() \
-                    else trim(text, a, b)
-                trimmed.append(t)
-                if t:
-                    cut_set.update(t)
+            rows = doc.spans
+            # Column by column (a Python loop per span cost more than the tokenizer).
+            ids, _, starts, ends, labels, origins, statuses, _, _, fragments = \
+                zip(*rows) if rows else ((),) * 10
+            edges = list(zip(starts, ends))
+            # Nearly always every span is non-empty with no whitespace at its edges: its offsets
+            # are token edges as they are. Else trim each (None: only whitespace).
+            edge_chars = "".join(map(text.__getitem__, starts)) \
+                + "".join(map(text.__getitem__, map((-1).__add__, ends)))
+            if all(map(lt, starts, ends)) and len(edge_chars.split()) == (1 if rows else 0):
+                trimmed = edges
+                cut_set = set(starts)
+                cut_set.update(ends)
+            else:
+                trimmed = [trim(text, a, b) for a, b in edges]
+                cut_set = set(chain.from_iterable(t for t in trimmed if t))
             tok = Tokens(text, cut_set, orth=True)
-            starts = tok.starts
             # Every span edge is a token edge (tokens were split at them): token by offset.
-            first_at = dict(zip(starts, count()))
+            first_at = dict(zip(tok.starts, count()))
             last_at = dict(zip(tok.ends, count()))
-            # Each span as json.dumps would write its dict, by one % (a dict per span, built
-            # and encoded, cost more than the tokenizer).
-            spans = []
-            for s, t in zip(doc.spans, trimmed):
-                if t is not None:
-                    try:
-                        first, last = first_at[t[0]], last_at[t[1]]
-                    except KeyError:  # never seen; the covering tokens, to be safe
-                        first, last = tok.index(*t)
-                    item = _PRODIGY_SPAN % (s.start, s.end, quoted[s.label], first, last,
-                                            quoted[s.status], quoted[s.origin])
-                else:
-                    unaligned += 1
-                    item = _PRODIGY_SPAN_UNALIGNED % (
-                        s.start, s.end, quoted[s.label], quoted[s.status], quoted[s.origin])
-                if s.fragments and len(s.fragments) > 1:
-                    item += ', "fragments": ' + dumps(s.fragments)
-                spans.append(item)
-            by_id = {s.id: s for s in doc.spans}
-            claims = list(_claim_record(doc, by_id))
+            if trimmed is edges:
+                firsts = list(map(first_at.get, starts))
+                lasts = list(map(last_at.get, ends))
+            else:
+                firsts = [first_at.get(t[0]) if t else None for t in trimmed]
+                lasts = [last_at.get(t[1]) if t else None for t in trimmed]
+            odd = None in firsts or None in lasts
+            if odd:  # a span of only whitespace (-1: written without token indices below)
+                for i, t in enumerate(trimmed):
+                    if firsts[i] is None or lasts[i] is None:
+                        firsts[i], lasts[i] = tok.index(*t) if t else (-1, -1)
+            # Each span as json.dumps would write its dict, by one %.
+            spans = list(map(_PRODIGY_SPAN.__mod__, zip(
+                starts, ends, map(quoted.__getitem__, labels), firsts, lasts,
+                map(quoted.__getitem__, statuses), map(quoted.__getitem__, origins))))
+            if odd or any(fragments):
+                for i, t in enumerate(trimmed):
+                    if t is None:
+                        unaligned += 1
+                        spans[i] = _PRODIGY_SPAN_UNALIGNED % (
+                            starts[i], ends[i], quoted[labels[i]], quoted[statuses[i]],
+                            quoted[origins[i]])
+                    parts = json.loads(fragments[i]) if fragments[i] else None
+                    if parts and len(parts) > 1:
+                        spans[i] += ', "fragments": ' + dumps(parts)
+            claims = _claim_record(doc, dict(zip(ids, edges))) if doc.claims else []
             # {"text", "meta", "tokens", "spans", "claims", "answer"} as one json.dumps writes it.
             head = dumps({"text": text, "meta": doc.meta_out()})
             line = [head[:-1], ', "tokens": ', tokens_json(tok), ', "spans": [',

@@ -393,6 +393,69 @@ def test_prodigy_jsonl_reads_back(built, tmp_path, only_reviewed):
                                                                    "12 people died"]
 
 
+def _reference_prodigy(project: Project, only_reviewed: bool) -> list[str]:
+    """Prodigy tasks the plain way: a dict per task, span and token, written by json.dumps."""
+    from storage.export_rows import Selection, iter_documents, snapshot
+    from storage.export_spacy import Tokens, trim
+    lines = []
+    with snapshot(project):
+        for doc in iter_documents(project, Selection(only_reviewed), claims=True):
+            text = doc.text
+            trimmed = [trim(text, s.start, s.end) for s in doc.spans]
+            tok = Tokens(text, {c for t in trimmed if t for c in t})
+            spans = []
+            for s, t in zip(doc.spans, trimmed):
+                span = {"start": s.start, "end": s.end, "label": s.label}
+                if t:
+                    span["token_start"], span["token_end"] = tok.index(*t)
+                span.update(status=s.status, origin=s.origin)
+                if s.fragments and len(s.fragments) > 1:
+                    span["fragments"] = s.fragments
+                spans.append(span)
+            edges = {s.id: [s.start, s.end] for s in doc.spans}
+            claims = []
+            for c in doc.claims:
+                parts = {role: edges.get(sid) for role, sid in (
+                    ("content", c.content), ("cue", c.cue), ("source", c.source),
+                    ("attribution", c.attribution))}
+                source = parts["source"]
+                claims.append({"id": c.id, **parts, "source_name": c.source_name or (
+                    text[source[0]:source[1]] if source else None), "reliability": c.reliability,
+                    "credibility": c.credibility, "stance": c.stance, "status": c.status,
+                    "origin": c.origin})
+            task = {"text": text, "meta": doc.meta_out(),
+                    "tokens": [{"text": w, "start": a, "end": b, "id": i, "ws": ws} for i, (w, a, b, ws)
+                               in enumerate(zip(tok.words, tok.starts, tok.ends, tok.spaces))],
+                    "spans": spans}
+            if claims:
+                task["claims"] = claims
+            if doc.status == "done":
+                task["answer"] = "accept"
+            lines.append(json.dumps(task, ensure_ascii=False))
+    return lines
+
+
+@pytest.mark.parametrize("only_reviewed", [False, True])
+def test_prodigy_lines_are_json_dumps_of_each_task(built, tmp_path, only_reviewed):
+    """Every line is exactly json.dumps of the task, also for spans of only whitespace, spans
+    edged by whitespace, one-piece fragments and spans inside a token."""
+    project, _ = built
+    text = "Idlib:  rebels\tsaid   so-called 'truce' ended ."
+    store_documents(project, [NewDocument(text, name="odd", spans=[
+        SpanRecord(text.index("  "), text.index("  ") + 2, "GPE"),          # only whitespace
+        SpanRecord(text.index(" rebels"), text.index("\t"), "NORP"),         # space before
+        SpanRecord(text.index("so-"), text.index("so-") + 2, "MISC",          # one fragment
+                   fragments=[[text.index("so-"), text.index("so-") + 2]]),
+        SpanRecord(text.index("called"), text.index("called") + 4, "MISC"),  # inside a token
+        SpanRecord(text.index("truce"), text.index("truce") + 5, "EVENT", status="accepted"),
+    ])], normalise_default=False)
+    out = tmp_path / "tasks.jsonl"
+    summary = export(project, "prodigy", out, only_reviewed=only_reviewed)
+    assert out.read_text(encoding="utf-8").splitlines() == _reference_prodigy(project, only_reviewed)
+    if not only_reviewed:
+        assert any("only whitespace" in n for n in summary.not_represented)
+
+
 def test_prodigy_tokens_are_what_json_dumps_writes():
     """The % template of n tokens is cut from one kept for the longest document so far: documents
     longer, shorter, empty, with quotes, escapes and split tokens still come out as json.dumps."""
