@@ -340,7 +340,7 @@ def time_exports(path: Path, fmts: list[str]) -> dict:
             export(project, fmt, out)
             res[f"{fmt}_s"] = time.perf_counter() - t
             if peak:
-                res[f"{fmt}_peak_mb"] = _rss_mb("VmHWM") - before
+                res[f"{fmt}_peak_mb"] = max(0.0, _rss_mb("VmHWM") - before)
             out.unlink(missing_ok=True)
     (OUT / "bare.jsonl").unlink(missing_ok=True)
     return res
