@@ -15,7 +15,8 @@ from typing import Any
 
 from annotation.model import Span
 from storage.export_rows import (
-    ExportDoc, ExportSummary, Selection, atomic_file, document_count, iter_documents, label_kinds,
+    ExportClaim, ExportDoc, ExportSummary, Selection, atomic_file, document_count, iter_documents,
+    label_kinds,
     no_gc, report_progress,
 )
 from storage.project import ProgressCallback, Project
@@ -185,18 +186,19 @@ class Tokens:
         return Doc(blank_nlp().vocab, words=self.words, spaces=self.spaces)
 
 
-def _claim_record(doc: ExportDoc, edges: dict[int, tuple[int, int]]) -> list[dict[str, Any]]:
+def _claim_record(claims: list[ExportClaim], text: str, edges: dict[int, tuple[int, int]]
+                  ) -> list[dict[str, Any]]:
     """Claims with their parts as character offsets (`edges`: span id -> (start, end)), for
     formats with room for free data."""
     out = []
-    for c in doc.claims:
+    for c in claims:
         parts: dict[str, Any] = {}
         for role, sid in (("content", c.content), ("cue", c.cue), ("source", c.source),
                           ("attribution", c.attribution)):
             edge = edges.get(sid) if sid is not None else None
             parts[role] = list(edge) if edge is not None else None
         source = parts["source"]
-        source_name = c.source_name or (doc.text[source[0]:source[1]] if source else None)
+        source_name = c.source_name or (text[source[0]:source[1]] if source else None)
         out.append({"id": c.id, **parts, "source_name": source_name,
                     "reliability": c.reliability, "credibility": c.credibility, "stance": c.stance,
                     "status": c.status, "origin": c.origin})
@@ -643,7 +645,7 @@ def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSu
         if doc_labels:
             have = set(edoc.labels)
             cats = {lab: 1.0 if lab in have else 0.0 for lab in doc_labels}
-        claims = _claim_record(edoc, {s.id: (s.start, s.end) for s in edoc.spans}) \
+        claims = _claim_record(edoc.claims, edoc.text, {s.id: (s.start, s.end) for s in edoc.spans}) \
             if edoc.claims else []
         summary.claims += len(claims)
         user_data = {
@@ -758,81 +760,94 @@ _PRODIGY_SPAN = '{"start": %d, "end": %d, "label": %s, "token_start": %d, "token
 _PRODIGY_SPAN_UNALIGNED = '{"start": %d, "end": %d, "label": %s, "status": %s, "origin": %s'
 
 
+class _ProdigyLines:
+    """Each document's Prodigy task as one JSON line, exactly as json.dumps writes the dict
+    {"text", "meta", "tokens", "spans", "claims", "answer"}. Counts what it wrote."""
+
+    def __init__(self) -> None:
+        self.dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
+        self.tokens_json = _ProdigyTokens().json
+        self.quoted = _quoted()  # labels, statuses, origins: a few strings, each encoded once
+        self.spans = self.claims = self.unaligned = 0
+
+    def line(self, text: str, meta: dict[str, Any], status: str, rows: list[tuple],
+             claim_rows: list[ExportClaim]) -> str:
+        """`rows`: the document's span rows (iter_documents(raw_spans=True)), in text order."""
+        quoted, dumps = self.quoted, self.dumps
+        # Column by column (a Python loop per span cost more than the tokenizer).
+        ids, _, starts, ends, labels, origins, statuses, _, _, fragments = \
+            zip(*rows) if rows else ((),) * 10
+        edges = list(zip(starts, ends))
+        # Nearly always every span is non-empty with no whitespace at its edges: its offsets
+        # are token edges as they are. Else trim each (None: only whitespace).
+        edge_chars = "".join(map(text.__getitem__, starts)) \
+            + "".join(map(text.__getitem__, map((-1).__add__, ends)))
+        if all(map(lt, starts, ends)) and len(edge_chars.split()) == (1 if rows else 0):
+            trimmed = edges
+            cut_set = set(starts)
+            cut_set.update(ends)
+        else:
+            trimmed = [trim(text, a, b) for a, b in edges]
+            cut_set = set(chain.from_iterable(t for t in trimmed if t))
+        tok = Tokens(text, cut_set, orth=True)
+        # Every span edge is a token edge (tokens were split at them): token by offset.
+        first_at = dict(zip(tok.starts, count()))
+        last_at = dict(zip(tok.ends, count()))
+        if trimmed is edges:
+            firsts = list(map(first_at.get, starts))
+            lasts = list(map(last_at.get, ends))
+        else:
+            firsts = [first_at.get(t[0]) if t else None for t in trimmed]
+            lasts = [last_at.get(t[1]) if t else None for t in trimmed]
+        odd = None in firsts or None in lasts
+        if odd:  # a span of only whitespace (-1: written without token indices below)
+            for i, t in enumerate(trimmed):
+                if firsts[i] is None or lasts[i] is None:
+                    firsts[i], lasts[i] = tok.index(*t) if t else (-1, -1)
+        # Each span as json.dumps would write its dict, by one %.
+        spans = list(map(_PRODIGY_SPAN.__mod__, zip(
+            starts, ends, map(quoted.__getitem__, labels), firsts, lasts,
+            map(quoted.__getitem__, statuses), map(quoted.__getitem__, origins))))
+        if odd or any(fragments):
+            for i, t in enumerate(trimmed):
+                if t is None:
+                    self.unaligned += 1
+                    spans[i] = _PRODIGY_SPAN_UNALIGNED % (
+                        starts[i], ends[i], quoted[labels[i]], quoted[statuses[i]],
+                        quoted[origins[i]])
+                parts = json.loads(fragments[i]) if fragments[i] else None
+                if parts and len(parts) > 1:
+                    spans[i] += ', "fragments": ' + dumps(parts)
+        claims = _claim_record(claim_rows, text, dict(zip(ids, edges))) if claim_rows else []
+        head = dumps({"text": text, "meta": meta})
+        line = [head[:-1], ', "tokens": ', self.tokens_json(tok), ', "spans": [',
+                "}, ".join(spans), "}]" if spans else "]"]
+        if claims:
+            line.append(', "claims": ')
+            line.append(dumps(claims))
+        if status == "done":
+            line.append(', "answer": "accept"')
+        line.append("}\n")
+        self.spans += len(spans)
+        self.claims += len(claims)
+        return "".join(line)
+
+
 def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
                    progress: ProgressCallback | None) -> None:
     """One task a line: text, tokens, spans with token indices (inclusive end), answer, meta."""
     total = document_count(project, sel)
-    unaligned = 0
-    dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
-    tokens_json = _ProdigyTokens().json
-    quoted = _quoted()  # labels, statuses, origins: a few strings, each encoded once
+    lines = _ProdigyLines()
     with atomic_file(out, newline="\n") as f, no_gc():
         for n, doc in enumerate(iter_documents(project, sel, claims=True, raw_spans=True), start=1):
-            text = doc.text
-            rows = doc.spans
-            # Column by column (a Python loop per span cost more than the tokenizer).
-            ids, _, starts, ends, labels, origins, statuses, _, _, fragments = \
-                zip(*rows) if rows else ((),) * 10
-            edges = list(zip(starts, ends))
-            # Nearly always every span is non-empty with no whitespace at its edges: its offsets
-            # are token edges as they are. Else trim each (None: only whitespace).
-            edge_chars = "".join(map(text.__getitem__, starts)) \
-                + "".join(map(text.__getitem__, map((-1).__add__, ends)))
-            if all(map(lt, starts, ends)) and len(edge_chars.split()) == (1 if rows else 0):
-                trimmed = edges
-                cut_set = set(starts)
-                cut_set.update(ends)
-            else:
-                trimmed = [trim(text, a, b) for a, b in edges]
-                cut_set = set(chain.from_iterable(t for t in trimmed if t))
-            tok = Tokens(text, cut_set, orth=True)
-            # Every span edge is a token edge (tokens were split at them): token by offset.
-            first_at = dict(zip(tok.starts, count()))
-            last_at = dict(zip(tok.ends, count()))
-            if trimmed is edges:
-                firsts = list(map(first_at.get, starts))
-                lasts = list(map(last_at.get, ends))
-            else:
-                firsts = [first_at.get(t[0]) if t else None for t in trimmed]
-                lasts = [last_at.get(t[1]) if t else None for t in trimmed]
-            odd = None in firsts or None in lasts
-            if odd:  # a span of only whitespace (-1: written without token indices below)
-                for i, t in enumerate(trimmed):
-                    if firsts[i] is None or lasts[i] is None:
-                        firsts[i], lasts[i] = tok.index(*t) if t else (-1, -1)
-            # Each span as json.dumps would write its dict, by one %.
-            spans = list(map(_PRODIGY_SPAN.__mod__, zip(
-                starts, ends, map(quoted.__getitem__, labels), firsts, lasts,
-                map(quoted.__getitem__, statuses), map(quoted.__getitem__, origins))))
-            if odd or any(fragments):
-                for i, t in enumerate(trimmed):
-                    if t is None:
-                        unaligned += 1
-                        spans[i] = _PRODIGY_SPAN_UNALIGNED % (
-                            starts[i], ends[i], quoted[labels[i]], quoted[statuses[i]],
-                            quoted[origins[i]])
-                    parts = json.loads(fragments[i]) if fragments[i] else None
-                    if parts and len(parts) > 1:
-                        spans[i] += ', "fragments": ' + dumps(parts)
-            claims = _claim_record(doc, dict(zip(ids, edges))) if doc.claims else []
-            # {"text", "meta", "tokens", "spans", "claims", "answer"} as one json.dumps writes it.
-            head = dumps({"text": text, "meta": doc.meta_out()})
-            line = [head[:-1], ', "tokens": ', tokens_json(tok), ', "spans": [',
-                    "}, ".join(spans), "}]" if spans else "]"]
-            if claims:
-                line.append(', "claims": ')
-                line.append(dumps(claims))
-            if doc.status == "done":
-                line.append(', "answer": "accept"')
-            line.append("}\n")
-            f.write("".join(line))
+            f.write(lines.line(doc.text, doc.meta_out(), doc.status, doc.spans, doc.claims))
             summary.documents += 1
-            summary.spans += len(spans)
-            summary.claims += len(claims)
             report_progress(progress, n, total)
-    if unaligned:
+    summary.spans += lines.spans
+    summary.claims += lines.claims
+    if lines.unaligned:
         summary.not_represented.append(
-            f"Prodigy: spans not aligned to tokens (only whitespace, no token indices): {unaligned}")
+            f"Prodigy: spans not aligned to tokens (only whitespace, no token indices): {lines.unaligned}")
 
 
 def export_conll(project: Project, sel: Selection, out: Path, summary: ExportSummary,
