@@ -6,7 +6,6 @@ import re
 import struct
 import zlib
 from bisect import bisect_right
-from collections.abc import Iterator
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count, islice
 from operator import add, itemgetter, le, lt, not_, or_
