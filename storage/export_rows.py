@@ -96,7 +96,8 @@ class Selection:
         self.only_reviewed = only_reviewed
         # Analyst-created spans are stored as accepted, so "accepted" is all reviewed work.
         self.span_ok = "status = 'accepted'" if only_reviewed else "status != 'rejected'"
-        self.doc_where = "WHERE status = 'done'" if only_reviewed else ""
+        self.doc_ok = "status = 'done'" if only_reviewed else "1"
+        self.doc_where = f"WHERE {self.doc_ok}" if only_reviewed else ""
 
     def doc_in(self, alias: str = "") -> str:
         """Condition on a row's document_id: its document is part of the export."""
@@ -169,23 +170,31 @@ def document_count(project: Project, sel: Selection) -> int:
 
 
 def iter_documents(project: Project, sel: Selection, *, spans: bool = True,
-                   claims: bool = False, raw_spans: bool = False) -> Iterator[ExportDoc]:
+                   claims: bool = False, raw_spans: bool = False,
+                   ids: tuple[int, int] | None = None) -> Iterator[ExportDoc]:
     """Documents of the selection with their labels, spans and claims: one query per table.
     With raw_spans, doc.spans holds the rows as tuples (id, document_id, start, end, label,
-    origin, status, annotator, model, fragments as JSON text) instead of Span objects."""
+    origin, status, annotator, model, fragments as JSON text) instead of Span objects.
+    `ids`: only the documents whose id is in first..last (one part of an export)."""
     conn = project.conn
+
+    def within(col: str) -> str:
+        return f" AND {col} BETWEEN {int(ids[0])} AND {int(ids[1])}" if ids is not None else ""
+
     docs = conn.execute("SELECT id, name, title, source, url, date, text, status, meta"
-                        f" FROM documents {sel.doc_where} ORDER BY id")
+                        f" FROM documents WHERE {sel.doc_ok}{within('id')} ORDER BY id")
     labels = _Follower(conn.execute(
-        f"SELECT label, document_id FROM doc_labels WHERE {sel.doc_in()} ORDER BY document_id, label"))
+        f"SELECT label, document_id FROM doc_labels WHERE {sel.doc_in()}{within('document_id')}"
+        " ORDER BY document_id, label"))
     span_rows = _Follower(conn.execute(
         "SELECT id, document_id, start, \"end\", label, origin, status, annotator, model, fragments"
-        f" FROM spans WHERE {sel.span_ok} AND {sel.doc_in()}"
+        f" FROM spans WHERE {sel.span_ok} AND {sel.doc_in()}{within('document_id')}"
         # The index gives this order; the rest of it (end, id) is sorted per document below,
         # which costs less than SQLite's sort of the whole table.
         " ORDER BY document_id, start")) if spans else None
     claim_rows = _Follower(conn.execute(
-        sel.claims_sql(_CLAIM_COLUMNS) + " ORDER BY c.document_id, c.id")) if claims else None
+        sel.claims_sql(_CLAIM_COLUMNS) + within("c.document_id")
+        + " ORDER BY c.document_id, c.id")) if claims else None
     for d in docs:
         doc = ExportDoc(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], json.loads(d[8] or "{}"))
         doc.labels = [r[0] for r in labels.take(doc.id)]

@@ -6,6 +6,7 @@ import re
 import struct
 import zlib
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count, islice
 from operator import add, itemgetter, le, lt, not_, or_
@@ -859,21 +860,43 @@ class _ProdigyLines:
         return "".join(line)
 
 
+class ProdigyPart:
+    """The Prodigy lines of the documents with ids in first..last (all when None), counted
+    (storage.export_parallel shares an export out in such parts)."""
+
+    def __init__(self) -> None:
+        blank_nlp()  # a worker makes its tokenizer before it says it is ready
+        self.lines = _ProdigyLines()
+
+    def write(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
+              write: Callable[[str], Any], on_document: Callable[[], None] | None = None
+              ) -> dict[str, int]:
+        lines = self.lines
+        before = lines.spans, lines.claims, lines.unaligned
+        n = 0
+        for doc in iter_documents(project, sel, claims=True, raw_spans=True, ids=ids):
+            write(lines.line(doc.text, doc.meta_out(), doc.status, doc.spans, doc.claims))
+            n += 1
+            if on_document is not None:
+                on_document()
+        return {"documents": n, "spans": lines.spans - before[0],
+                "claims": lines.claims - before[1], "unaligned": lines.unaligned - before[2]}
+
+
 def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
                    progress: ProgressCallback | None) -> None:
-    """One task a line: text, tokens, spans with token indices (inclusive end), answer, meta."""
-    total = document_count(project, sel)
-    lines = _ProdigyLines()
+    """One task a line: text, tokens, spans with token indices (inclusive end), answer, meta.
+    Large exports are shared out to worker processes (storage.export_parallel)."""
+    from storage.export_parallel import write_parts
     with atomic_file(out, newline="\n") as f, no_gc():
-        for n, doc in enumerate(iter_documents(project, sel, claims=True, raw_spans=True), start=1):
-            f.write(lines.line(doc.text, doc.meta_out(), doc.status, doc.spans, doc.claims))
-            summary.documents += 1
-            report_progress(progress, n, total)
-    summary.spans += lines.spans
-    summary.claims += lines.claims
-    if lines.unaligned:
+        counts = write_parts(project, sel, "prodigy", f, out.parent, progress)
+    summary.documents += counts.get("documents", 0)
+    summary.spans += counts.get("spans", 0)
+    summary.claims += counts.get("claims", 0)
+    unaligned = counts.get("unaligned", 0)
+    if unaligned:
         summary.not_represented.append(
-            f"Prodigy: spans not aligned to tokens (only whitespace, no token indices): {lines.unaligned}")
+            f"Prodigy: spans not aligned to tokens (only whitespace, no token indices): {unaligned}")
 
 
 def export_conll(project: Project, sel: Selection, out: Path, summary: ExportSummary,

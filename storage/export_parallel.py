@@ -1,0 +1,406 @@
+"""Exports of one line (or block of lines) per document, shared out to worker processes.
+
+A Prodigy export spends most of its time in spaCy's tokenizer and in formatting each token,
+both holding Python's GIL: threads cannot share it, processes can. The documents are cut into
+parts of consecutive ids. Worker processes (`python -c ...worker_main()`, never the
+multiprocessing module, which would re-run the calling script) each read their parts from the
+project file themselves and write them to files; this process writes parts too, and puts
+every part into the output in order, so the file is byte for byte the one a single process
+writes.
+
+Workers only speed things up, they are never needed. One that fails to start, dies or
+answers nonsense has its parts written here. If the project file changes while the workers
+read it (another program writing to it), the export is written again by this process alone,
+from its own snapshot. Cancelling (the progress callback raising) stops the workers and
+removes their files.
+"""
+from __future__ import annotations
+
+import contextlib
+import heapq
+import json
+import os
+import queue
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from storage.export_rows import Selection, no_gc
+from storage.project import ProgressCallback, Project
+
+# Set to a number of worker processes (0: none) to override the choice made from the CPUs.
+WORKERS_ENV = "CREDENCE_EXPORT_WORKERS"
+# Below this many documents one process is faster: a worker takes about a second to start
+# (importing spaCy, making the tokenizer).
+MIN_DOCUMENTS = 2000
+MAX_WORKERS = 7
+PART_DOCUMENTS = 200  # documents in one part
+IN_FLIGHT = 2  # parts given to a worker at a time, so it never waits for the next
+# Parts this process wrote ahead of the next one due, held in memory at most (then it waits).
+MAX_BUFFERED = 64 << 20
+# A worker silent this long while it holds parts is taken for stuck (a part takes about a second).
+WORKER_SILENCE = 120.0
+
+Counts = dict[str, int]
+
+
+class PartWriter(Protocol):
+    """Writes the documents with ids in first..last (all when None) and counts what it wrote
+    (at least "documents")."""
+
+    def write(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
+              write: Callable[[str], Any], on_document: Callable[[], None] | None = None) -> Counts:
+        ...
+
+
+def _writers() -> dict[str, Callable[[], PartWriter]]:
+    from storage.export_spacy import ProdigyPart
+    return {"prodigy": ProdigyPart}
+
+
+def worker_count(n_documents: int) -> int:
+    """Workers to start for an export of n documents: one fewer than the usable CPUs, none for
+    a small export. CREDENCE_EXPORT_WORKERS overrides it."""
+    forced = os.environ.get(WORKERS_ENV, "").strip()
+    if forced:
+        try:
+            return max(0, min(int(forced), 64))
+        except ValueError:
+            return 0
+    if n_documents < MIN_DOCUMENTS or getattr(sys, "frozen", False):
+        return 0  # small, or a bundled app whose executable is not a Python to run workers with
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(0, min(cpus - 1, MAX_WORKERS))
+
+
+def add_counts(total: Counts, part: Counts) -> None:
+    for key, value in part.items():
+        total[key] = total.get(key, 0) + value
+
+
+def write_parts(project: Project, sel: Selection, fmt: str, f: IO[str], spill_dir: Path,
+                progress: ProgressCallback | None = None, workers: int | None = None) -> Counts:
+    """Write every document of the selection as `fmt` to `f` (text, opened with newline="\\n"),
+    in id order, with workers when it pays. Must run before anything else reads the project in
+    the export's read transaction: the check that the file did not change starts first."""
+    watch = _Watch(project)
+    try:
+        ids = [r[0] for r in project.conn.execute(
+            f"SELECT id FROM documents {sel.doc_where} ORDER BY id")]
+        n_workers = worker_count(len(ids)) if workers is None else workers
+        if n_workers > 0 and len(ids) > PART_DOCUMENTS:
+            start = f.tell()
+            counts = _Parallel(project, sel, fmt, f, spill_dir, ids, n_workers, progress).run()
+            if not watch.changed():
+                return counts
+            # Another program wrote to the project meanwhile: the workers' parts may hold
+            # rows this export's snapshot does not. Write it all again from the snapshot.
+            f.seek(start)
+            f.truncate()
+        return _write_all(project, sel, fmt, f, len(ids), progress)
+    finally:
+        watch.close()
+
+
+def _write_all(project: Project, sel: Selection, fmt: str, f: IO[str], total: int,
+               progress: ProgressCallback | None) -> Counts:
+    done = 0
+
+    def on_document() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and (done % 50 == 0 or done == total):
+            progress(done, total)
+
+    return _writers()[fmt]().write(project, sel, None, f.write, on_document)
+
+
+class _Watch:
+    """Whether any connection committed to the project file since this was made (SQLite's
+    data_version, read on a connection of its own)."""
+
+    def __init__(self, project: Project) -> None:
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = sqlite3.connect(f"{project.path.resolve().as_uri()}?mode=ro", uri=True,
+                                         isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA trusted_schema = OFF")
+            self._version = self._read()
+        except sqlite3.Error:
+            self.close()
+
+    def _read(self) -> int:
+        assert self._conn is not None
+        return self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed(self) -> bool:
+        if self._conn is None:
+            return True  # cannot tell: assume it did
+        try:
+            return self._read() != self._version
+        except sqlite3.Error:
+            return True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class _Worker:
+    """One worker process, and a thread that turns its answers into messages."""
+
+    def __init__(self, hello: dict[str, Any], messages: queue.Queue) -> None:
+        self.jobs: list[int] = []
+        self.ready = False
+        self.heard = time.monotonic()  # when it last said something
+        flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        self.proc = subprocess.Popen(
+            worker_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            encoding="utf-8", creationflags=flags)
+        self._messages = messages
+        self.send(hello)
+        threading.Thread(target=self._read, daemon=True, name="export-worker-reader").start()
+
+    def silent_for(self) -> float:
+        return time.monotonic() - self.heard
+
+    def _read(self) -> None:
+        try:
+            for line in self.proc.stdout:  # type: ignore[union-attr]
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    break
+                if not isinstance(message, dict):
+                    break
+                self._messages.put((self, message))
+        except (OSError, ValueError):
+            pass
+        self._messages.put((self, None))  # gone, or said something that is not ours
+
+    def send(self, message: dict[str, Any]) -> bool:
+        try:
+            self.proc.stdin.write(json.dumps(message) + "\n")  # type: ignore[union-attr]
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def stop(self, kill: bool = False) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        if kill:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdout.close()  # type: ignore[union-attr]
+
+
+def worker_argv() -> list[str]:
+    """The command that starts a worker: this interpreter, with this source tree first on its path."""
+    root = str(Path(__file__).resolve().parent.parent)
+    return [sys.executable, "-c",
+            f"import sys; sys.path.insert(0, {root!r}); "
+            "from storage.export_parallel import worker_main; worker_main()"]
+
+
+class _Parallel:
+    def __init__(self, project: Project, sel: Selection, fmt: str, f: IO[str], spill_dir: Path,
+                 ids: list[int], n_workers: int, progress: ProgressCallback | None) -> None:
+        self.project, self.sel, self.fmt, self.f = project, sel, fmt, f
+        self.parts = [(ids[i], ids[min(i + PART_DOCUMENTS, len(ids)) - 1])
+                      for i in range(0, len(ids), PART_DOCUMENTS)]
+        self.total = len(ids)
+        self.n_workers = n_workers
+        self.progress = progress
+        self.spill_dir = spill_dir
+        self.counts: Counts = {}
+        self.pending = list(range(len(self.parts)))  # a heap: the earliest part first
+        self.finished: dict[int, tuple[str | list[str], int]] = {}  # part -> (its file or text, size)
+        self.next_out = 0
+        self.buffered = 0
+        self.done = 0
+        self._reported = 0
+        self.messages: queue.Queue = queue.Queue()
+        self.workers: list[_Worker] = []
+
+    def run(self) -> Counts:
+        tmp = Path(tempfile.mkdtemp(dir=self.spill_dir, prefix=".credence-export-", suffix=".parts"))
+        self.tmp = tmp
+        hello = {"project": str(self.project.path), "format": self.fmt,
+                 "only_reviewed": self.sel.only_reviewed}
+        writer = _writers()[self.fmt]()
+        try:
+            for _ in range(self.n_workers):
+                try:
+                    self.workers.append(_Worker(hello, self.messages))
+                except OSError:
+                    break
+            while self.next_out < len(self.parts):
+                self._handle(block=False)
+                self._assign()
+                self._flush()
+                if self.next_out >= len(self.parts):
+                    break
+                if self.pending and (self.buffered < MAX_BUFFERED or self.pending[0] == self.next_out):
+                    self._write_own(writer, heapq.heappop(self.pending))
+                elif not self.pending and not any(w.jobs for w in self.workers):
+                    raise RuntimeError(f"export: part {self.next_out} was never written")
+                else:
+                    self._handle(block=True)
+            self._report(force=True)
+            return self.counts
+        finally:
+            for w in self.workers:
+                w.stop(kill=self.next_out < len(self.parts))
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _write_own(self, writer: PartWriter, part: int) -> None:
+        """Write a part here: straight to the output when it is the next one due."""
+        direct = part == self.next_out
+        pieces: list[str] = []
+
+        def on_document() -> None:
+            self.done += 1
+            self._report()
+
+        counts = writer.write(self.project, self.sel, self.parts[part],
+                              self.f.write if direct else pieces.append, on_document)
+        add_counts(self.counts, counts)
+        if direct:
+            self.next_out += 1
+        else:
+            size = sum(map(len, pieces))
+            self.finished[part] = (pieces, size)
+            self.buffered += size
+
+    def _handle(self, block: bool) -> None:
+        """Take the workers' messages: every one waiting, or (block) at least one."""
+        while True:
+            try:
+                worker, message = self.messages.get(block=block, timeout=0.5 if block else None)
+            except queue.Empty:
+                if not block:
+                    return
+                for w in [w for w in self.workers if w.jobs and w.silent_for() > WORKER_SILENCE]:
+                    self._drop(w)  # alive but stuck: its parts are written here
+                if not any(w.jobs for w in self.workers):
+                    return  # nothing is coming: the caller goes on by itself
+                continue
+            block = False
+            worker.heard = time.monotonic()
+            if worker not in self.workers:
+                continue
+            if message is None or "error" in message or not self._take(worker, message):
+                self._drop(worker)
+
+    def _take(self, worker: _Worker, message: dict[str, Any]) -> bool:
+        if message.get("ready"):
+            worker.ready = True
+            return True
+        part = message.get("part")
+        if part not in worker.jobs:
+            return False
+        worker.jobs.remove(part)
+        counts = message.get("counts")
+        path = self._part_path(part)
+        if not isinstance(counts, dict) or not path.is_file():
+            return False
+        add_counts(self.counts, counts)
+        self.finished[part] = (str(path), 0)
+        self.done += int(counts.get("documents", 0))
+        self._report()
+        return True
+
+    def _drop(self, worker: _Worker) -> None:
+        """A worker that died or failed: its parts go back to be written by someone else."""
+        self.workers.remove(worker)
+        for part in worker.jobs:
+            heapq.heappush(self.pending, part)
+            self._part_path(part).unlink(missing_ok=True)
+        worker.jobs = []
+        worker.stop(kill=True)
+
+    def _assign(self) -> None:
+        for w in list(self.workers):
+            while w.ready and self.pending and len(w.jobs) < IN_FLIGHT:
+                part = heapq.heappop(self.pending)
+                first, last = self.parts[part]
+                w.jobs.append(part)
+                if not w.send({"part": part, "first": first, "last": last,
+                               "path": str(self._part_path(part))}):
+                    self._drop(w)
+                    break
+
+    def _flush(self) -> None:
+        """Put every finished part that is next due into the output."""
+        f = self.f
+        while self.next_out in self.finished:
+            content, size = self.finished.pop(self.next_out)
+            if isinstance(content, list):
+                f.write("".join(content))
+                self.buffered -= size
+            else:
+                f.flush()
+                with open(content, "rb") as part:
+                    shutil.copyfileobj(part, f.buffer, 1 << 20)  # type: ignore[attr-defined]
+                os.unlink(content)
+            self.next_out += 1
+
+    def _part_path(self, part: int) -> Path:
+        return self.tmp / f"{part}.part"
+
+    def _report(self, force: bool = False) -> None:
+        if self.progress is not None and (force or self.done - self._reported >= 50):
+            self._reported = self.done
+            self.progress(self.done, self.total)
+
+
+# -- the worker process ---------------------------------------------------------------------------
+def worker_main() -> None:
+    """Read the greeting (project, format, selection), then write each part asked for to the
+    file named, answering one JSON line per part. Ends when its input ends."""
+    answer = sys.stdout
+    sys.stdout = sys.stderr  # nothing else may write to the answers
+    try:
+        hello = json.loads(sys.stdin.readline())
+        with Project(hello["project"], readonly=True) as project, no_gc():
+            sel = Selection(bool(hello["only_reviewed"]))
+            writer = _writers()[hello["format"]]()
+            project.conn.execute("BEGIN")  # one snapshot for every part
+            _answer(answer, {"ready": True})
+            for line in sys.stdin:
+                job = json.loads(line)
+                with open(job["path"], "w", encoding="utf-8", newline="\n") as f:
+                    counts = write_part(writer, project, sel, (job["first"], job["last"]), f)
+                _answer(answer, {"part": job["part"], "counts": counts})
+    except BaseException as exc:  # noqa: BLE001 - the parent writes the part itself
+        with contextlib.suppress(Exception):
+            _answer(answer, {"error": f"{type(exc).__name__}: {exc}"})
+        raise SystemExit(1) from None
+
+
+def write_part(writer: PartWriter, project: Project, sel: Selection, ids: tuple[int, int],
+               f: IO[str]) -> Counts:
+    return writer.write(project, sel, ids, f.write)
+
+
+def _answer(stream: IO[str], message: dict[str, Any]) -> None:
+    stream.write(json.dumps(message) + "\n")
+    stream.flush()
