@@ -321,6 +321,37 @@ def tokenize_floor(path: Path) -> float:
     return time.perf_counter() - t
 
 
+class _WorkerWatch:
+    """Each export worker's peak RSS, read from /proc just before it is stopped."""
+
+    def __init__(self) -> None:
+        from storage import export_parallel
+        self.peaks: list[float] = []
+        self._cls = export_parallel._Worker
+        self._stop = self._cls.stop
+        watch = self
+
+        def stop(worker, kill: bool = False) -> None:
+            try:
+                for line in open(f"/proc/{worker.proc.pid}/status"):
+                    if line.startswith("VmHWM:"):
+                        watch.peaks.append(int(line.split()[1]) / 1024)
+            except OSError:
+                pass
+            watch._stop(worker, kill)
+
+        self._cls.stop = stop
+
+    def close(self) -> None:
+        self._cls.stop = self._stop
+
+
+def _cpu_s() -> float:
+    """CPU time of this process and its finished children (export workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def time_exports(path: Path, fmts: list[str]) -> dict:
     from storage.export import export
     from storage.project import Project
@@ -336,9 +367,17 @@ def time_exports(path: Path, fmts: list[str]) -> dict:
             gc.collect()
             before = _rss_mb()
             peak = _reset_peak_rss()
+            workers = _WorkerWatch()
+            cpu = _cpu_s()
             t = time.perf_counter()
-            export(project, fmt, out)
+            try:
+                export(project, fmt, out)
+            finally:
+                workers.close()
             res[f"{fmt}_s"] = time.perf_counter() - t
+            res[f"{fmt}_cpu_s"] = _cpu_s() - cpu
+            res[f"{fmt}_workers"] = len(workers.peaks)
+            res[f"{fmt}_worker_peak_mb"] = max(workers.peaks, default=0.0)
             if peak:
                 res[f"{fmt}_peak_mb"] = max(0.0, _rss_mb("VmHWM") - before)
             out.unlink(missing_ok=True)
@@ -437,8 +476,14 @@ def report(results: dict[int, dict], cmp: dict | None) -> str:
         if fmt != "doccano":
             row("   ratio to dump + tokenizer", lambda r, fmt=fmt:
                 f"{r['export'][f'{fmt}_s'] / (r['export']['bare_dump_s'] + r['export']['tokenize_s']):.2f}×")
+        row("   CPU time, all processes", lambda r, fmt=fmt: _f(r["export"][f"{fmt}_cpu_s"]))
         row("   memory: peak RSS growth while exporting", lambda r, fmt=fmt:
             _f(r["export"][f"{fmt}_peak_mb"], "MB"))
+        if fmt != "doccano":
+            row("   worker processes (peak RSS of each)", lambda r, fmt=fmt:
+                f"{r['export'][f'{fmt}_workers']}" + (
+                    f" ({_f(r['export'][f'{fmt}_worker_peak_mb'], 'MB')})"
+                    if r["export"][f"{fmt}_workers"] else ""))
     row("   sqlite-utils row dump", lambda r: _f(r["export"]["rows_dump_s"]))
     row("   lean dump", lambda r: _f(r["export"]["bare_dump_s"]))
     row("   spaCy tokenizer alone, all texts", lambda r: _f(r["export"]["tokenize_s"]))

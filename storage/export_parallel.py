@@ -1,12 +1,14 @@
-"""Exports of one line (or block of lines) per document, shared out to worker processes.
+"""Token exports (Prodigy JSONL, spaCy DocBin) shared out to worker processes.
 
-A Prodigy export spends most of its time in spaCy's tokenizer and in formatting each token,
-both holding Python's GIL: threads cannot share it, processes can. The documents are cut into
-parts of consecutive ids. Worker processes (`python -c ...worker_main()`, never the
-multiprocessing module, which would re-run the calling script) each read their parts from the
-project file themselves and write them to files; this process writes parts too, and puts
-every part into the output in order, so the file is byte for byte the one a single process
-writes.
+They spend most of their time in spaCy's tokenizer and in Python per token and span, all
+holding the GIL: threads cannot share it, processes can. The documents are cut into parts of
+consecutive ids. Worker processes (`python -c ...worker_main()`, never the multiprocessing
+module, which would re-run the calling script) each read their parts from the project file
+themselves and write them to files; this process writes parts too. Prodigy parts are copied
+into the output in order as they come: the file is byte for byte the one a single process
+writes. DocBin parts (compressed token rows, span groups and user data, and the per-document
+lists) are put together into one DocBin at the end: it decompresses to the very bytes a
+single process writes.
 
 Workers only speed things up, they are never needed. One that fails to start, dies or
 answers nonsense has its parts written here. If the project file changes while the workers
@@ -52,17 +54,23 @@ Counts = dict[str, int]
 
 
 class PartWriter(Protocol):
-    """Writes the documents with ids in first..last (all when None) and counts what it wrote
-    (at least "documents")."""
+    """One format's writer of parts: the documents with ids in first..last to a file."""
 
-    def write(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
-              write: Callable[[str], Any], on_document: Callable[[], None] | None = None) -> Counts:
+    streamed: bool  # parts are copied into the output in order as they come (else: assembled)
+
+    def write_file(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
+                   path: Path, on_document: Callable[[], None] | None = None) -> Counts:
+        ...
+
+    def write_all(self, project: Project, sel: Selection, f: IO, spill_dir: Path,
+                  on_document: Callable[[], None] | None = None) -> Counts:
+        """The whole export, in this process alone."""
         ...
 
 
-def _writers() -> dict[str, Callable[[], PartWriter]]:
-    from storage.export_spacy import ProdigyPart
-    return {"prodigy": ProdigyPart}
+def _writers() -> dict[str, Callable[[], Any]]:
+    from storage.export_spacy import DocBinPart, ProdigyPart
+    return {"prodigy": ProdigyPart, "spacy": DocBinPart}
 
 
 def worker_count(n_documents: int) -> int:
@@ -88,10 +96,10 @@ def add_counts(total: Counts, part: Counts) -> None:
         total[key] = total.get(key, 0) + value
 
 
-def write_parts(project: Project, sel: Selection, fmt: str, f: IO[str], spill_dir: Path,
+def write_parts(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path,
                 progress: ProgressCallback | None = None, workers: int | None = None) -> Counts:
-    """Write every document of the selection as `fmt` to `f` (text, opened with newline="\\n"),
-    in id order, with workers when it pays. Must run before anything else reads the project in
+    """Write every document of the selection as `fmt` to `f` (Prodigy: text opened with
+    newline="\\n"; spaCy: binary), in id order, with workers when it pays. Must run before anything else reads the project in
     the export's read transaction: the check that the file did not change starts first."""
     watch = _Watch(project)
     try:
@@ -107,12 +115,12 @@ def write_parts(project: Project, sel: Selection, fmt: str, f: IO[str], spill_di
             # rows this export's snapshot does not. Write it all again from the snapshot.
             f.seek(start)
             f.truncate()
-        return _write_all(project, sel, fmt, f, len(ids), progress)
+        return _write_all(project, sel, fmt, f, spill_dir, len(ids), progress)
     finally:
         watch.close()
 
 
-def _write_all(project: Project, sel: Selection, fmt: str, f: IO[str], total: int,
+def _write_all(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path, total: int,
                progress: ProgressCallback | None) -> Counts:
     done = 0
 
@@ -122,7 +130,7 @@ def _write_all(project: Project, sel: Selection, fmt: str, f: IO[str], total: in
         if progress is not None and (done % 50 == 0 or done == total):
             progress(done, total)
 
-    return _writers()[fmt]().write(project, sel, None, f.write, on_document)
+    return _writers()[fmt]().write_all(project, sel, f, spill_dir, on_document)
 
 
 class _Watch:
@@ -221,7 +229,7 @@ def worker_argv() -> list[str]:
 
 
 class _Parallel:
-    def __init__(self, project: Project, sel: Selection, fmt: str, f: IO[str], spill_dir: Path,
+    def __init__(self, project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path,
                  ids: list[int], n_workers: int, progress: ProgressCallback | None) -> None:
         self.project, self.sel, self.fmt, self.f = project, sel, fmt, f
         self.parts = [(ids[i], ids[min(i + PART_DOCUMENTS, len(ids)) - 1])
@@ -246,6 +254,8 @@ class _Parallel:
         hello = {"project": str(self.project.path), "format": self.fmt,
                  "only_reviewed": self.sel.only_reviewed}
         writer = _writers()[self.fmt]()
+        self.streamed = writer.streamed
+        self.files: list[Path] = []  # parts in order, when they are assembled at the end
         try:
             for _ in range(self.n_workers):
                 try:
@@ -264,6 +274,8 @@ class _Parallel:
                     raise RuntimeError(f"export: part {self.next_out} was never written")
                 else:
                     self._handle(block=True)
+            if not self.streamed:
+                writer.assemble(self.files, self.f)
             self._report(force=True)
             return self.counts
         finally:
@@ -273,13 +285,18 @@ class _Parallel:
 
     def _write_own(self, writer: PartWriter, part: int) -> None:
         """Write a part here: straight to the output when it is the next one due."""
-        direct = part == self.next_out
-        pieces: list[str] = []
-
         def on_document() -> None:
             self.done += 1
             self._report()
 
+        if not self.streamed:
+            path = self._part_path(part)
+            add_counts(self.counts, writer.write_file(self.project, self.sel, self.parts[part],
+                                                      path, on_document))
+            self.finished[part] = (str(path), 0)
+            return
+        direct = part == self.next_out
+        pieces: list[str] = []
         counts = writer.write(self.project, self.sel, self.parts[part],
                               self.f.write if direct else pieces.append, on_document)
         add_counts(self.counts, counts)
@@ -353,7 +370,9 @@ class _Parallel:
         f = self.f
         while self.next_out in self.finished:
             content, size = self.finished.pop(self.next_out)
-            if isinstance(content, list):
+            if not self.streamed:
+                self.files.append(Path(content))  # kept for the assembly at the end
+            elif isinstance(content, list):
                 f.write("".join(content))
                 self.buffered -= size
             else:
@@ -387,8 +406,8 @@ def worker_main() -> None:
             _answer(answer, {"ready": True})
             for line in sys.stdin:
                 job = json.loads(line)
-                with open(job["path"], "w", encoding="utf-8", newline="\n") as f:
-                    counts = write_part(writer, project, sel, (job["first"], job["last"]), f)
+                counts = write_part(writer, project, sel, (job["first"], job["last"]),
+                                    Path(job["path"]))
                 _answer(answer, {"part": job["part"], "counts": counts})
     except BaseException as exc:  # noqa: BLE001 - the parent writes the part itself
         with contextlib.suppress(Exception):
@@ -397,8 +416,8 @@ def worker_main() -> None:
 
 
 def write_part(writer: PartWriter, project: Project, sel: Selection, ids: tuple[int, int],
-               f: IO[str]) -> Counts:
-    return writer.write(project, sel, ids, f.write)
+               path: Path) -> Counts:
+    return writer.write_file(project, sel, ids, path)
 
 
 def _answer(stream: IO[str], message: dict[str, Any]) -> None:

@@ -273,6 +273,18 @@ class _Cuts:
             out.append((s, kept))
         return out, cuts
 
+    _COUNTED = ("trimmed", "blank", "discontinuous", "fragments")
+
+    def counts(self) -> dict[str, int]:
+        return {f"cuts_{k}": getattr(self, k) for k in self._COUNTED}
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, int]) -> _Cuts:
+        cuts = cls()
+        for k in cls._COUNTED:
+            setattr(cuts, k, counts.get(f"cuts_{k}", 0))
+        return cuts
+
     def notes(self, fmt: str, summary: ExportSummary) -> None:
         if self.blank:
             summary.not_represented.append(f"{fmt}: {self.blank} spans of only whitespace dropped")
@@ -473,44 +485,79 @@ class DocBinWriter:
         self.write_to(out)
         return out.getvalue()
 
-    def write_to(self, f: Any) -> None:
-        """Write the DocBin file: the zlib stream of the msgpack DocBin.to_bytes compresses,
-        assembled from separately compressed parts (as pigz does; every reader sees one
-        stream). The parts compressed while documents were added come from the spill file."""
+    def _finish(self) -> bytes:
+        """Put the last documents into parts; the spaces column's bytes."""
         import numpy
+        self._flush_tokens()
+        self._groups.flush()
+        self._user.flush()
+        return (numpy.concatenate(self._spaces) if self._spaces else numpy.zeros(0, bool)).tobytes()
+
+    def write_to(self, f: Any) -> None:
+        """Write the DocBin file (see write_docbin). The parts compressed while documents were
+        added come from the spill file."""
         try:
-            self._flush_tokens()
-            pack = self._pack
-            spaces = numpy.concatenate(self._spaces) if self._spaces else numpy.zeros(0, bool)
-            head = b"".join([
-                bytes([0x80 | 10]),  # a map of the 10 fields below
-                pack("version"), pack(self.version), pack("attrs"), pack(self.attrs),
-                pack("tokens"), _bin_header(self._n * len(self.attrs) * 8)])
-            tail = b"".join([
-                pack("spaces"), pack(spaces.tobytes()),
-                pack("lengths"), pack(numpy.asarray(self.lengths, dtype="int32").tobytes()),
-                pack("strings"), pack(self.strings()),
-                pack("cats"), pack(self.cats),
-                pack("flags"), pack(self.flags),
-                pack("span_groups"), self._packer.pack_array_header(len(self.lengths))])
-            user_head = pack("user_data") + self._packer.pack_array_header(len(self.lengths))
-            self._groups.flush()
-            self._user.flush()
-            f.write(zlib.compress(b"", self.level)[:2])  # the zlib header
-            check = 1  # adler32 of nothing
-            for part in (_deflate_part(head, self.level), self._chunks,
-                         _deflate_part(tail, self.level), self._groups.parts,
-                         _deflate_part(user_head, self.level), self._user.parts,
-                         _deflate_part(b"", self.level, last=True)):
-                if isinstance(part, _Parts):
-                    check = part.copy_to(f, check)
-                else:
-                    data, adler, n = part
-                    f.write(data)
-                    check = _adler32_combine(check, adler, n)
-            f.write(check.to_bytes(4, "big"))
+            spaces = self._finish()
+            self.write_docbin(f, self._n, spaces, self.lengths, self.strings(), self.cats, self.flags,
+                              [self._chunks.copy_to, self._groups.parts.copy_to,
+                               self._user.parts.copy_to])
         finally:
             self.close()
+
+    def write_part(self, f: Any) -> None:
+        """Write this writer's documents as one part of a DocBin, for assemble_docbin: the
+        length of a msgpack head (8 bytes), the head (token count, spaces, per-document lists,
+        strings, and the adler32 and length of each compressed piece), then the compressed
+        token rows, span groups and user data, each section's pieces back to back."""
+        try:
+            spaces = self._finish()
+            sections = [parts.contents() for parts in
+                        (self._chunks, self._groups.parts, self._user.parts)]
+            head = self._pack({
+                "n": self._n, "spaces": spaces, "lengths": self.lengths, "strings": self.strings(),
+                "cats": self.cats, "flags": self.flags,
+                "sections": [[len(data), done] for data, done in sections]})
+            f.write(len(head).to_bytes(8, "big"))
+            f.write(head)
+            for data, _ in sections:
+                f.write(data)
+        finally:
+            self.close()
+
+    def write_docbin(self, f: Any, n_tokens: int, spaces: bytes, lengths: list[int],
+                     strings: list[str], cats: list[dict], flags: list[dict],
+                     sections: list[Callable[[Any, int], int]]) -> None:
+        """Write a DocBin file: the zlib stream of the msgpack DocBin.to_bytes compresses,
+        assembled from separately compressed parts (as pigz does; every reader sees one
+        stream). `sections` write the compressed token array, span groups and user data to f,
+        each returning the adler32 it was given combined with theirs."""
+        import numpy
+        pack = self._pack
+        head = b"".join([
+            bytes([0x80 | 10]),  # a map of the 10 fields below
+            pack("version"), pack(self.version), pack("attrs"), pack(self.attrs),
+            pack("tokens"), _bin_header(n_tokens * len(self.attrs) * 8)])
+        tail = b"".join([
+            pack("spaces"), pack(spaces),
+            pack("lengths"), pack(numpy.asarray(lengths, dtype="int32").tobytes()),
+            pack("strings"), pack(strings),
+            pack("cats"), pack(cats),
+            pack("flags"), pack(flags),
+            pack("span_groups"), self._packer.pack_array_header(len(lengths))])
+        user_head = pack("user_data") + self._packer.pack_array_header(len(lengths))
+        f.write(zlib.compress(b"", self.level)[:2])  # the zlib header
+        check = 1  # adler32 of nothing
+        for part in (_deflate_part(head, self.level), sections[0],
+                     _deflate_part(tail, self.level), sections[1],
+                     _deflate_part(user_head, self.level), sections[2],
+                     _deflate_part(b"", self.level, last=True)):
+            if callable(part):
+                check = part(f, check)
+            else:
+                data, adler, n = part
+                f.write(data)
+                check = _adler32_combine(check, adler, n)
+        f.write(check.to_bytes(4, "big"))
 
     def close(self) -> None:
         """Stop the compressing thread and drop the spill files (also when an export is
@@ -587,10 +634,68 @@ class _Parts:
             check = _adler32_combine(check, adler, n)
         return check
 
+    def contents(self) -> list:
+        """[the compressed parts as one bytes, [[adler32, length] of each]]."""
+        while self._waiting:
+            self._spill(block=True)
+        data = b""
+        if self._file is not None:
+            self._file.seek(0)
+            data = self._file.read()
+        return [data, [list(d) for d in self._done]]
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _part_head(f: Any) -> dict[str, Any]:
+    import srsly
+    size = int.from_bytes(f.read(8), "big")
+    return srsly.msgpack_loads(f.read(size))
+
+
+def assemble_docbin(paths: list[Path], f: Any) -> None:
+    """Write one DocBin file from parts made by DocBinPart.write_file, in their order."""
+    writer = DocBinWriter(DOCBIN_ZLIB_LEVEL)  # its version, attributes and packer
+    n_tokens = 0
+    spaces: list[bytes] = []
+    lengths: list[int] = []
+    strings: set[str] = set()
+    cats: list[dict] = []
+    flags: list[dict] = []
+    places = []  # each part: where its sections start in its file, their sizes and adler32s
+    for path in paths:
+        with open(path, "rb") as part:
+            head = _part_head(part)
+            places.append((part.tell(), head["sections"]))
+        n_tokens += head["n"]
+        spaces.append(head["spaces"])
+        lengths += head["lengths"]
+        strings.update(head["strings"])
+        cats += head["cats"]
+        flags += head["flags"]
+
+    def section(k: int) -> Callable[[Any, int], int]:
+        def write(out: Any, check: int) -> int:
+            for path, (start, sections) in zip(paths, places):
+                with open(path, "rb") as part:
+                    part.seek(start + sum(size for size, _ in sections[:k]))
+                    size, done = sections[k]
+                    while size > 0:
+                        chunk = part.read(min(size, 1 << 20))
+                        if not chunk:
+                            raise OSError(f"{path}: part file cut short")
+                        out.write(chunk)
+                        size -= len(chunk)
+                for adler, length in done:
+                    check = _adler32_combine(check, adler, length)
+            return check
+        return write
+
+    writer.write_docbin(f, n_tokens, b"".join(spaces), lengths, sorted(strings), cats, flags,
+                        [section(0), section(1), section(2)])
 
 
 def _deflate_part(data: Any, level: int, last: bool = False) -> tuple[bytes, int, int]:
@@ -621,17 +726,18 @@ def _bin_header(n: int) -> bytes:
     return b"\xc6" + n.to_bytes(4, "big")
 
 
-def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSummary,
-                progress: ProgressCallback | None = None) -> None:
-    """Add the selection's documents to `writer` (a DocBinWriter, or in tests a real DocBin's
-    stand-in), counting into `summary`: entities in doc.ents (no overlaps), every span in
-    doc.spans["sc"], claim parts also in doc.spans["claims"], document labels in cats."""
+def fill_docbin(project: Project, sel: Selection, writer: Any,
+                on_document: Callable[[], None] | None = None,
+                ids: tuple[int, int] | None = None) -> dict[str, int]:
+    """Add the selection's documents (those with ids in first..last when given) to `writer` (a
+    DocBinWriter, or in tests a real DocBin's stand-in): entities in doc.ents (no overlaps),
+    every span in doc.spans["sc"], claim parts also in doc.spans["claims"], document labels in
+    cats. Returns what it wrote and what it had to change (docbin_summary reports them)."""
     claim_labels, doc_labels = label_kinds(project)
-    total = document_count(project, sel)
     cuts = _Cuts()
-    overlapping = unaligned = n_spans = 0
+    overlapping = unaligned = n_spans = n_claims = n_docs = 0
     attrs = getattr(writer, "token_attrs", ())
-    for n, edoc in enumerate(iter_documents(project, sel, claims=True), start=1):
+    for edoc in iter_documents(project, sel, claims=True, ids=ids):
         spans, cut_set = cuts.of(edoc)
         tok = Tokens(edoc.text, cut_set, attrs=attrs)
         starts, ends = tok.starts, tok.ends
@@ -674,7 +780,7 @@ def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSu
             cats = {lab: 1.0 if lab in have else 0.0 for lab in doc_labels}
         claims = _claim_record(edoc.claims, edoc.text, {s.id: (s.start, s.end) for s in edoc.spans}) \
             if edoc.claims else []
-        summary.claims += len(claims)
+        n_claims += len(claims)
         user_data = {
             "name": edoc.name, "title": edoc.title, "source": edoc.source, "date": edoc.date,
             "url": edoc.url, "document_id": edoc.id, "status": edoc.status, "meta": edoc.meta,
@@ -682,15 +788,24 @@ def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSu
             "span_ids": ids, "span_status": status, "claims": claims,
         }
         overlapping += len(ents) - writer.add(tok, ents, groups, cats, user_data)
-        summary.documents += 1
-        report_progress(progress, n, total)
-    summary.spans += n_spans
-    cuts.notes("spaCy", summary)
-    if unaligned:
-        summary.not_represented.append(f"spaCy: spans not aligned to tokens: {unaligned}")
-    if overlapping:
+        n_docs += 1
+        if on_document is not None:
+            on_document()
+    return {"documents": n_docs, "spans": n_spans, "claims": n_claims, "unaligned": unaligned,
+            "overlapping": overlapping, **cuts.counts()}
+
+
+def docbin_summary(counts: dict[str, int], summary: ExportSummary) -> None:
+    """Add what fill_docbin counted (over one or many parts) to the export's summary."""
+    summary.documents += counts.get("documents", 0)
+    summary.spans += counts.get("spans", 0)
+    summary.claims += counts.get("claims", 0)
+    _Cuts.from_counts(counts).notes("spaCy", summary)
+    if counts.get("unaligned"):
+        summary.not_represented.append(f"spaCy: spans not aligned to tokens: {counts['unaligned']}")
+    if counts.get("overlapping"):
         summary.not_represented.append(
-            f"spaCy: {overlapping} overlapping entity spans left out of doc.ents "
+            f"spaCy: {counts['overlapping']} overlapping entity spans left out of doc.ents "
             "(all spans are in doc.spans['sc'])")
 
 
@@ -698,16 +813,46 @@ def fill_docbin(project: Project, sel: Selection, writer: Any, summary: ExportSu
 DOCBIN_ZLIB_LEVEL = 1
 
 
+class DocBinPart:
+    """The DocBin of the documents with ids in first..last: a part file for assemble_docbin
+    (storage.export_parallel), or the whole file."""
+
+    streamed = False  # parts are put together at the end, not copied as they come
+    assemble = staticmethod(assemble_docbin)
+
+    def __init__(self) -> None:
+        blank_nlp()  # a worker makes its tokenizer before it says it is ready
+
+    def write_file(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
+                   path: Path, on_document: Callable[[], None] | None = None) -> dict[str, int]:
+        writer = DocBinWriter(DOCBIN_ZLIB_LEVEL, spill_dir=path.parent)
+        try:
+            counts = fill_docbin(project, sel, writer, on_document, ids)
+            with open(path, "wb") as f:
+                writer.write_part(f)
+        finally:
+            writer.close()
+        return counts
+
+    def write_all(self, project: Project, sel: Selection, f: Any, spill_dir: Path,
+                  on_document: Callable[[], None] | None = None) -> dict[str, int]:
+        writer = DocBinWriter(DOCBIN_ZLIB_LEVEL, spill_dir=spill_dir)
+        try:
+            counts = fill_docbin(project, sel, writer, on_document)
+            writer.write_to(f)
+        finally:
+            writer.close()
+        return counts
+
+
 def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
                  progress: ProgressCallback | None) -> None:
-    """DocBin: entities in doc.ents (no overlaps), every span in doc.spans["sc"], labels in cats."""
-    writer = DocBinWriter(DOCBIN_ZLIB_LEVEL, spill_dir=out.parent)
-    try:
-        with atomic_file(out, binary=True) as f, no_gc():
-            fill_docbin(project, sel, writer, summary, progress)
-            writer.write_to(f)
-    finally:
-        writer.close()
+    """DocBin: entities in doc.ents (no overlaps), every span in doc.spans["sc"], labels in cats.
+    Large exports are shared out to worker processes (storage.export_parallel)."""
+    from storage.export_parallel import write_parts
+    with atomic_file(out, binary=True) as f, no_gc():
+        counts = write_parts(project, sel, "spacy", f, out.parent, progress)
+    docbin_summary(counts, summary)
     if out.suffix != ".spacy":
         summary.not_represented.append(
             f"spaCy: `spacy train` only reads files ending in .spacy: rename {out.name}")
@@ -864,9 +1009,20 @@ class ProdigyPart:
     """The Prodigy lines of the documents with ids in first..last (all when None), counted
     (storage.export_parallel shares an export out in such parts)."""
 
+    streamed = True  # parts are copied into the output as they come, in order
+
     def __init__(self) -> None:
         blank_nlp()  # a worker makes its tokenizer before it says it is ready
         self.lines = _ProdigyLines()
+
+    def write_file(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
+                   path: Path, on_document: Callable[[], None] | None = None) -> dict[str, int]:
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            return self.write(project, sel, ids, f.write, on_document)
+
+    def write_all(self, project: Project, sel: Selection, f: Any, spill_dir: Path,
+                  on_document: Callable[[], None] | None = None) -> dict[str, int]:
+        return self.write(project, sel, None, f.write, on_document)
 
     def write(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
               write: Callable[[str], Any], on_document: Callable[[], None] | None = None

@@ -241,13 +241,13 @@ def assert_writer_matches_docbin(project: Project, only_reviewed: bool, chunk_to
     before compression they are the very same bytes."""
     import zlib
     from storage.export_rows import ExportSummary, Selection, snapshot
-    from storage.export_spacy import DocBinWriter, fill_docbin
+    from storage.export_spacy import DocBinWriter, docbin_summary, fill_docbin
     sel = Selection(only_reviewed)
     fast, slow = DocBinWriter(1, chunk_tokens), ReferenceDocBin()
     s_fast, s_slow = ExportSummary("spacy", Path("f")), ExportSummary("spacy", Path("s"))
     with snapshot(project):
-        fill_docbin(project, sel, fast, s_fast)
-        fill_docbin(project, sel, slow, s_slow)
+        docbin_summary(fill_docbin(project, sel, fast), s_fast)
+        docbin_summary(fill_docbin(project, sel, slow), s_slow)
     assert (s_fast.documents, s_fast.spans, s_fast.claims, s_fast.not_represented) == \
         (s_slow.documents, s_slow.spans, s_slow.claims, s_slow.not_represented)
     got, want = fast.to_bytes(), slow.to_bytes()

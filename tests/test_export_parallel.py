@@ -7,6 +7,7 @@ import re
 import sqlite3
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -61,38 +62,56 @@ class Spy:
         monkeypatch.setattr(parallel, "_write_own", _write_own)
 
 
-def one_process(project: Project, out: Path, monkeypatch, **kw):
+def one_process(project: Project, out: Path, monkeypatch, fmt: str = "prodigy", **kw):
     monkeypatch.setenv(export_parallel.WORKERS_ENV, "0")
-    summary = export(project, "prodigy", out, **kw)
+    summary = export(project, fmt, out, **kw)
     monkeypatch.delenv(export_parallel.WORKERS_ENV)
     return summary
 
 
-def parallel(project: Project, out: Path, monkeypatch, workers: int = 2, part: int = 1, **kw):
+def parallel(project: Project, out: Path, monkeypatch, workers: int = 2, part: int = 1,
+             fmt: str = "prodigy", **kw):
     monkeypatch.setenv(export_parallel.WORKERS_ENV, str(workers))
     monkeypatch.setattr(export_parallel, "PART_DOCUMENTS", part)
     try:
-        return export(project, "prodigy", out, **kw)
+        return export(project, fmt, out, **kw)
     finally:
         monkeypatch.delenv(export_parallel.WORKERS_ENV)
+
+
+def content(path: Path) -> bytes:
+    """What a reader of the export sees: a DocBin's bytes after zlib (its parts are compressed
+    apart, so the compressed bytes differ from one process's), any other file as it is."""
+    data = path.read_bytes()
+    return zlib.decompress(data) if path.suffix == ".spacy" else data
+
+
+def same_summary(got, want) -> None:
+    assert (got.documents, got.spans, got.claims, got.not_represented) == \
+        (want.documents, want.spans, want.claims, want.not_represented)
 
 
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+FORMATS = [("prodigy", "jsonl"), ("spacy", "spacy")]
+
+
 @pytest.mark.parametrize("only_reviewed", [False, True])
-def test_workers_write_the_file_one_process_writes(project, tmp_path, monkeypatch, only_reviewed):
+@pytest.mark.parametrize("fmt,suffix", FORMATS)
+def test_workers_write_the_file_one_process_writes(project, tmp_path, monkeypatch, only_reviewed,
+                                                   fmt, suffix):
     """Non-BMP text, overlapping, in-token, whitespace-edged and discontinuous spans, claims:
     one document a part, so each worker part meets them."""
     build(project)
-    want = one_process(project, tmp_path / "one.jsonl", monkeypatch, only_reviewed=only_reviewed)
+    one, par = tmp_path / f"one.{suffix}", tmp_path / f"par.{suffix}"
+    want = one_process(project, one, monkeypatch, fmt, only_reviewed=only_reviewed)
     spy = Spy(monkeypatch)
-    got = parallel(project, tmp_path / "par.jsonl", monkeypatch, only_reviewed=only_reviewed)
+    got = parallel(project, par, monkeypatch, fmt=fmt, only_reviewed=only_reviewed)
     assert len(spy.workers) == 2 and spy.taken, "no part came from a worker"
-    assert (tmp_path / "par.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
-    assert (got.documents, got.spans, got.claims, got.not_represented) == \
-        (want.documents, want.spans, want.claims, want.not_represented)
+    assert content(par) == content(one)
+    same_summary(got, want)
     assert all(w.proc.poll() is not None for w in spy.workers), "a worker outlived the export"
     assert leftovers(tmp_path) == []
 
@@ -125,20 +144,27 @@ def fakes_project(tmp_path_factory):
     return path
 
 
-def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch):
+@pytest.mark.parametrize("fmt,suffix", FORMATS)
+def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suffix):
+    one, par = tmp_path / f"one.{suffix}", tmp_path / f"par.{suffix}"
     with Project(fakes_project, readonly=True) as project:
-        want = one_process(project, tmp_path / "one.jsonl", monkeypatch)
+        want = one_process(project, one, monkeypatch, fmt)
         spy = Spy(monkeypatch)
         calls = []
-        got = parallel(project, tmp_path / "par.jsonl", monkeypatch, part=40,
+        got = parallel(project, par, monkeypatch, part=40, fmt=fmt,
                        progress=lambda d, t: calls.append((d, t)))
     assert want.documents > 700 and want.spans > 10_000
     assert len(spy.taken) >= 2
-    assert (tmp_path / "par.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
-    assert (got.documents, got.spans, got.not_represented) == \
-        (want.documents, want.spans, want.not_represented)
+    assert content(par) == content(one)
+    same_summary(got, want)
     done = [d for d, _ in calls]
     assert done == sorted(done) and calls[-1] == (want.documents, want.documents)
+    if fmt == "spacy":  # and spaCy reads it
+        import spacy
+        from spacy.tokens import DocBin
+        docs = list(DocBin().from_disk(par).get_docs(spacy.blank("en").vocab))
+        assert len(docs) == want.documents
+        assert sum(len(d.spans["sc"]) for d in docs) == want.spans
 
 
 def _dies_on_second_part() -> list[str]:
@@ -161,21 +187,24 @@ def _dies_on_second_part() -> list[str]:
     lambda: [sys.executable, "-c", "print('hello'); import time; time.sleep(30)"],  # not ours
     lambda: [str(Path(sys.executable).parent / "no-such-python")],  # cannot be run
 ], ids=["dies", "exits", "talks-nonsense", "missing"])
-def test_a_failing_worker_costs_time_not_data(project, tmp_path, monkeypatch, argv):
+@pytest.mark.parametrize("fmt,suffix", FORMATS)
+def test_a_failing_worker_costs_time_not_data(project, tmp_path, monkeypatch, argv, fmt, suffix):
     build(project)
-    one_process(project, tmp_path / "one.jsonl", monkeypatch)
+    one, par = tmp_path / f"one.{suffix}", tmp_path / f"par.{suffix}"
+    one_process(project, one, monkeypatch, fmt)
     spy = Spy(monkeypatch)
     monkeypatch.setattr(export_parallel, "worker_argv", argv)
-    got = parallel(project, tmp_path / "par.jsonl", monkeypatch, workers=1)
-    assert (tmp_path / "par.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+    got = parallel(project, par, monkeypatch, workers=1, fmt=fmt)
+    assert content(par) == content(one)
     assert got.documents == 4
     if argv is _dies_on_second_part:
         assert len(spy.taken) == 1 and spy.dropped == 1  # its first part kept, the next redone here
     assert leftovers(tmp_path) == []
 
 
-def test_cancel_stops_workers_and_leaves_nothing(fakes_project, tmp_path, monkeypatch):
-    out = tmp_path / "out.jsonl"
+@pytest.mark.parametrize("fmt,suffix", FORMATS)
+def test_cancel_stops_workers_and_leaves_nothing(fakes_project, tmp_path, monkeypatch, fmt, suffix):
+    out = tmp_path / f"out.{suffix}"
     out.write_text("the previous export\n", encoding="utf-8")
     spy = Spy(monkeypatch)
 
@@ -184,17 +213,20 @@ def test_cancel_stops_workers_and_leaves_nothing(fakes_project, tmp_path, monkey
             raise KeyboardInterrupt
 
     with Project(fakes_project, readonly=True) as project, pytest.raises(KeyboardInterrupt):
-        parallel(project, out, monkeypatch, part=20, progress=cancel)
+        parallel(project, out, monkeypatch, part=20, fmt=fmt, progress=cancel)
     assert spy.workers and all(w.proc.poll() is not None for w in spy.workers)
     assert out.read_text(encoding="utf-8") == "the previous export\n"
     assert leftovers(tmp_path) == []
 
 
-def test_a_write_by_another_program_meanwhile_is_not_mixed_in(project, tmp_path, monkeypatch):
+@pytest.mark.parametrize("fmt,suffix", FORMATS)
+def test_a_write_by_another_program_meanwhile_is_not_mixed_in(project, tmp_path, monkeypatch, fmt,
+                                                              suffix):
     """The export is the project as it was when it started: parts that workers read after
     another program's commit are written again here, from this export's snapshot."""
     build(project)
-    one_process(project, tmp_path / "before.jsonl", monkeypatch)
+    before, par, after = (tmp_path / f"{n}.{suffix}" for n in ("before", "par", "after"))
+    one_process(project, before, monkeypatch, fmt)
     spy = Spy(monkeypatch)
     parallel_cls = export_parallel._Parallel
     assign = parallel_cls._assign
@@ -210,11 +242,11 @@ def test_a_write_by_another_program_meanwhile_is_not_mixed_in(project, tmp_path,
         return assign(self)
 
     monkeypatch.setattr(parallel_cls, "_assign", _assign)
-    parallel(project, tmp_path / "par.jsonl", monkeypatch)
+    parallel(project, par, monkeypatch, fmt=fmt)
     assert wrote and spy.taken
-    assert (tmp_path / "par.jsonl").read_bytes() == (tmp_path / "before.jsonl").read_bytes()
-    one_process(project, tmp_path / "after.jsonl", monkeypatch)
-    assert '"label": "EVENT"' in (tmp_path / "after.jsonl").read_text(encoding="utf-8")
+    assert content(par) == content(before)
+    one_process(project, after, monkeypatch, fmt)
+    assert b"EVENT" in content(after) and b"EVENT" not in content(before)
 
 
 def test_worker_count(monkeypatch):
