@@ -99,8 +99,9 @@ def add_counts(total: Counts, part: Counts) -> None:
 def write_parts(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path,
                 progress: ProgressCallback | None = None, workers: int | None = None) -> Counts:
     """Write every document of the selection as `fmt` to `f` (Prodigy: text opened with
-    newline="\\n"; spaCy: binary), in id order, with workers when it pays. Must run before anything else reads the project in
-    the export's read transaction: the check that the file did not change starts first."""
+    newline="\\n"; spaCy: binary), in id order, with workers when it pays. Must run before
+    anything else reads the project in the export's read transaction: the check that the file
+    did not change starts first."""
     watch = _Watch(project)
     try:
         ids = [r[0] for r in project.conn.execute(
@@ -274,14 +275,19 @@ class _Parallel:
                     raise RuntimeError(f"export: part {self.next_out} was never written")
                 else:
                     self._handle(block=True)
+            self._stop_workers(kill=False)  # all parts are in: they are waiting to be told so
             if not self.streamed:
                 writer.assemble(self.files, self.f)
             self._report(force=True)
             return self.counts
         finally:
-            for w in self.workers:
-                w.stop(kill=self.next_out < len(self.parts))
+            self._stop_workers(kill=True)
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _stop_workers(self, kill: bool) -> None:
+        workers, self.workers = self.workers, []
+        for w in workers:
+            w.stop(kill=kill)
 
     def _write_own(self, writer: PartWriter, part: int) -> None:
         """Write a part here: straight to the output when it is the next one due."""

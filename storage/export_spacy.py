@@ -648,6 +648,9 @@ class _Parts:
         if self._file is not None:
             self._file.close()
             self._file = None
+        # Parts and writer refer to each other; exports run with the cyclic collector paused,
+        # so without this every DocBin part a process writes would stay in memory.
+        self._writer = None
 
 
 def _part_head(f: Any) -> dict[str, Any]:

@@ -257,3 +257,24 @@ def test_worker_count(monkeypatch):
     assert export_parallel.worker_count(10) == 3
     monkeypatch.setenv(export_parallel.WORKERS_ENV, "none")
     assert export_parallel.worker_count(100_000) == 0
+
+
+def test_a_docbin_part_is_freed_without_the_cycle_collector(project, tmp_path):
+    """Exports pause Python's cycle collector: a worker writing hundreds of DocBin parts must
+    free each part's writer by reference counting alone, or its memory grows with every part."""
+    import gc
+    import weakref
+
+    from storage.export_rows import Selection, no_gc
+    from storage.export_spacy import DocBinWriter, fill_docbin
+    build(project)
+    with no_gc():
+        writer = DocBinWriter(1, spill_dir=tmp_path)
+        fill_docbin(project, Selection(False), writer)
+        with open(tmp_path / "part", "wb") as f:
+            writer.write_part(f)
+        writer.close()
+        ref = weakref.ref(writer)
+        del writer
+        assert ref() is None
+        assert not gc.isenabled()
