@@ -339,9 +339,17 @@ class Project:
                       search: str | None = None, limit: int | None = None,
                       offset: int = 0) -> list[DocumentRow]:
         """The document list, filtered by status, document label and full-text search."""
-        sql, args = self._document_query(
-            "d.id, d.name, d.title, d.source, d.date, d.status, d.n_spans, d.n_suggested,"
-            " d.n_claims", status, label, search)
+        columns = ("d.id, d.name, d.title, d.source, d.date, d.status, d.n_spans, d.n_suggested,"
+                   " d.n_claims")
+        if search and search.strip() and not status and not label and limit is not None:
+            # A page of search hits: the index yields hits in id order and stops at the page's
+            # end, where matching every hit first costs twice as long (30,000 hits of 100,000).
+            sql = (f"SELECT {columns} FROM documents d WHERE d.id IN (SELECT rowid FROM"
+                   " documents_fts WHERE documents_fts MATCH ? ORDER BY rowid LIMIT ? OFFSET ?)"
+                   " ORDER BY d.id")
+            return [DocumentRow(*r) for r in self.conn.execute(
+                sql, (fts_query(search), limit, offset))]
+        sql, args = self._document_query(columns, status, label, search)
         sql += " ORDER BY d.id"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"

@@ -69,6 +69,23 @@ def test_full_text_search_and_filters(project):
     assert [r.title for r in project.document_rows(status="new")] == ["Homs", "Geneva"]
 
 
+def test_search_pages_hold_every_hit_once_in_order(project):
+    """The windowed list asks for search hits a page at a time: the pages, in order, are all
+    the hits, with the rows' counts, whether or not a filter is added."""
+    docs = [NewDocument(f"Report {i}: " + ("shelling near Homs" if i % 3 else "talks in Geneva"),
+                        title=f"t{i}", labels=["credible"] if i % 2 else []) for i in range(50)]
+    store_documents(project, docs)
+    hits = project.document_ids(search="shell hom")
+    assert len(hits) == 33 == project.document_count(search="shell hom")
+    pages = [project.document_rows(search="shell hom", limit=7, offset=k) for k in range(0, 35, 7)]
+    rows = [r for page in pages for r in page]
+    assert [r.id for r in rows] == hits and [len(p) for p in pages] == [7, 7, 7, 7, 5]
+    assert all(r.title == f"t{int(r.title[1:])}" and r.n_spans == 0 for r in rows)
+    assert project.document_rows(search="shell hom", limit=7, offset=35) == []
+    credible = [r.id for r in project.document_rows(search="shell hom", label="credible", limit=100)]
+    assert credible == [i for i in hits if project.doc_labels(i) == ["credible"]] and credible
+
+
 def test_second_writer_is_refused_quickly_naming_the_file(project_path):
     first = Project(project_path)
     try:
