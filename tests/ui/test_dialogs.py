@@ -210,6 +210,33 @@ def test_export_only_reviewed_doccano(qtbot, project, tmp_path):
     assert sorted(tuple(x) for x in records[0]["label"]) == sorted(tuple(a) for a in accepted)
 
 
+def test_export_docbin_with_worker_processes(qtbot, project, tmp_path, monkeypatch):
+    """From the app's background worker thread, worker processes write parts of the DocBin;
+    the file reads back as the one-process export."""
+    import zlib
+
+    from storage import export_parallel
+    from storage.export import export
+    from tests.test_export_parallel import Spy
+    build_small_project(project)
+    monkeypatch.setenv(export_parallel.WORKERS_ENV, "0")
+    export(project, "spacy", tmp_path / "one.spacy")
+    monkeypatch.setenv(export_parallel.WORKERS_ENV, "2")
+    monkeypatch.setattr(export_parallel, "PART_DOCUMENTS", 1)
+    spy = Spy(monkeypatch)
+    dialog = ExportDialog(None, project)
+    qtbot.addWidget(dialog)
+    dialog.set_format("spacy")
+    out = tmp_path / "train.spacy"
+    dialog.set_path(out)
+    op = dialog.start_export()
+    qtbot.waitUntil(lambda: op.is_done, timeout=60000)
+    assert op.error is None, op.error
+    assert spy.taken and all(w.proc.poll() is not None for w in spy.workers)
+    assert zlib.decompress(out.read_bytes()) == zlib.decompress((tmp_path / "one.spacy").read_bytes())
+    assert dialog.summary_label.text().startswith("Exported 3 documents")
+
+
 def test_export_to_a_missing_folder_is_a_message(qtbot, project, tmp_path):
     build_small_project(project)
     dialog = ExportDialog(None, project)
