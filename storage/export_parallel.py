@@ -275,7 +275,7 @@ class _Parallel:
                     raise RuntimeError(f"export: part {self.next_out} was never written")
                 else:
                     self._handle(block=True)
-            self._stop_workers(kill=False)  # all parts are in: they are waiting to be told so
+            self._stop_workers(kill=False)  # all parts are in: nothing to wait for
             if not self.streamed:
                 writer.assemble(self.files, self.f)
             self._report(force=True)
@@ -285,9 +285,11 @@ class _Parallel:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def _stop_workers(self, kill: bool) -> None:
+        """Stop the workers: a ready one without parts ends when told; one still starting (it
+        could take a second more) or still holding parts is killed."""
         workers, self.workers = self.workers, []
         for w in workers:
-            w.stop(kill=kill)
+            w.stop(kill=kill or not w.ready or bool(w.jobs))
 
     def _write_own(self, writer: PartWriter, part: int) -> None:
         """Write a part here: straight to the output when it is the next one due."""

@@ -92,17 +92,31 @@ class ExportDoc:
 class Selection:
     """The SQL conditions of one export: which documents, spans and claims it holds."""
 
-    def __init__(self, only_reviewed: bool):
+    def __init__(self, only_reviewed: bool, ids: tuple[int, int] | None = None):
+        """`ids`: only documents whose id is in first..last (one part of an export)."""
         self.only_reviewed = only_reviewed
+        self.ids = ids
         # Analyst-created spans are stored as accepted, so "accepted" is all reviewed work.
         self.span_ok = "status = 'accepted'" if only_reviewed else "status != 'rejected'"
-        self.doc_ok = "status = 'done'" if only_reviewed else "1"
-        self.doc_where = f"WHERE {self.doc_ok}" if only_reviewed else ""
+        self._range = f" BETWEEN {int(ids[0])} AND {int(ids[1])}" if ids is not None else ""
+        conditions = (["status = 'done'"] if only_reviewed else []) \
+            + ([f"id{self._range}"] if ids is not None else [])
+        self.doc_ok = " AND ".join(conditions) or "1"
+        self.doc_where = f"WHERE {self.doc_ok}" if conditions else ""
+
+    def part(self, first: int, last: int) -> Selection:
+        """The same selection, of the documents whose id is in first..last."""
+        return Selection(self.only_reviewed, (first, last))
 
     def doc_in(self, alias: str = "") -> str:
         """Condition on a row's document_id: its document is part of the export."""
         col = f"{alias}.document_id" if alias else "document_id"
-        return f"{col} IN (SELECT id FROM documents WHERE status = 'done')" if self.only_reviewed else "1"
+        # The id range is also put on the row's own column: its index then reads only the part.
+        ranged = f"{col}{self._range}" if self.ids is not None else ""
+        if self.only_reviewed:
+            return f"{col} IN (SELECT id FROM documents WHERE {self.doc_ok})" \
+                + (f" AND {ranged}" if ranged else "")
+        return ranged or "1"
 
     def claims_sql(self, columns: str, extra_joins: str = "") -> str:
         """Claims of the selection with at least one exported part; parts not exported are NULL."""
@@ -177,24 +191,20 @@ def iter_documents(project: Project, sel: Selection, *, spans: bool = True,
     origin, status, annotator, model, fragments as JSON text) instead of Span objects.
     `ids`: only the documents whose id is in first..last (one part of an export)."""
     conn = project.conn
-
-    def within(col: str) -> str:
-        return f" AND {col} BETWEEN {int(ids[0])} AND {int(ids[1])}" if ids is not None else ""
-
+    if ids is not None:
+        sel = sel.part(*ids)
     docs = conn.execute("SELECT id, name, title, source, url, date, text, status, meta"
-                        f" FROM documents WHERE {sel.doc_ok}{within('id')} ORDER BY id")
+                        f" FROM documents {sel.doc_where} ORDER BY id")
     labels = _Follower(conn.execute(
-        f"SELECT label, document_id FROM doc_labels WHERE {sel.doc_in()}{within('document_id')}"
-        " ORDER BY document_id, label"))
+        f"SELECT label, document_id FROM doc_labels WHERE {sel.doc_in()} ORDER BY document_id, label"))
     span_rows = _Follower(conn.execute(
         "SELECT id, document_id, start, \"end\", label, origin, status, annotator, model, fragments"
-        f" FROM spans WHERE {sel.span_ok} AND {sel.doc_in()}{within('document_id')}"
+        f" FROM spans WHERE {sel.span_ok} AND {sel.doc_in()}"
         # The index gives this order; the rest of it (end, id) is sorted per document below,
         # which costs less than SQLite's sort of the whole table.
         " ORDER BY document_id, start")) if spans else None
     claim_rows = _Follower(conn.execute(
-        sel.claims_sql(_CLAIM_COLUMNS) + within("c.document_id")
-        + " ORDER BY c.document_id, c.id")) if claims else None
+        sel.claims_sql(_CLAIM_COLUMNS) + " ORDER BY c.document_id, c.id")) if claims else None
     for d in docs:
         doc = ExportDoc(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], json.loads(d[8] or "{}"))
         doc.labels = [r[0] for r in labels.take(doc.id)]

@@ -144,16 +144,18 @@ def fakes_project(tmp_path_factory):
     return path
 
 
+@pytest.mark.parametrize("only_reviewed", [False, True])
 @pytest.mark.parametrize("fmt,suffix", FORMATS)
-def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suffix):
+def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suffix, only_reviewed):
     one, par = tmp_path / f"one.{suffix}", tmp_path / f"par.{suffix}"
     with Project(fakes_project, readonly=True) as project:
-        want = one_process(project, one, monkeypatch, fmt)
+        want = one_process(project, one, monkeypatch, fmt, only_reviewed=only_reviewed)
         spy = Spy(monkeypatch)
         calls = []
-        got = parallel(project, par, monkeypatch, part=40, fmt=fmt,
-                       progress=lambda d, t: calls.append((d, t)))
-    assert want.documents > 700 and want.spans > 10_000
+        got = parallel(project, par, monkeypatch, part=40 if not only_reviewed else 15, fmt=fmt,
+                       only_reviewed=only_reviewed, progress=lambda d, t: calls.append((d, t)))
+    assert want.documents > (250 if only_reviewed else 700)
+    assert want.spans > (2_000 if only_reviewed else 10_000)
     assert len(spy.taken) >= 2
     assert content(par) == content(one)
     same_summary(got, want)
