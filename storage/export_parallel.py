@@ -67,6 +67,12 @@ class PartWriter(Protocol):
         """The whole export, in this process alone."""
         ...
 
+    # Streamed formats also write a part's text piece by piece (straight into the output
+    # when it is the part due next):
+    #     write(project, sel, ids, write: Callable[[str], Any], on_document) -> Counts
+    # The others put the parts' files together at the end:
+    #     assemble(paths: list[Path], f: IO) -> None
+
 
 def _writers() -> dict[str, Callable[[], Any]]:
     from storage.export_spacy import DocBinPart, ProdigyPart
