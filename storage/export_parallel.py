@@ -113,7 +113,8 @@ def write_parts(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Pa
         ids = [r[0] for r in project.conn.execute(
             f"SELECT id FROM documents {sel.doc_where} ORDER BY id")]
         n_workers = worker_count(len(ids)) if workers is None else workers
-        if n_workers > 0 and len(ids) > PART_DOCUMENTS:
+        # Workers only when a change to the file could be seen (else it would be written twice).
+        if n_workers > 0 and watch.ok and len(ids) > PART_DOCUMENTS:
             start = f.tell()
             counts = _Parallel(project, sel, fmt, f, spill_dir, ids, n_workers, progress).run()
             if not watch.changed():
@@ -153,6 +154,11 @@ class _Watch:
             self._version = self._read()
         except sqlite3.Error:
             self.close()
+
+    @property
+    def ok(self) -> bool:
+        """Whether it can tell (the file could be opened a second time)."""
+        return self._conn is not None
 
     def _read(self) -> int:
         assert self._conn is not None

@@ -280,3 +280,19 @@ def test_a_docbin_part_is_freed_without_the_cycle_collector(project, tmp_path):
         del writer
         assert ref() is None
         assert not gc.isenabled()
+
+
+def test_no_workers_when_changes_to_the_file_could_not_be_seen(project, tmp_path, monkeypatch):
+    """If the project cannot be opened a second time to watch for changes, the export runs in
+    this process alone: written once, not by workers and then again."""
+    build(project)
+    one_process(project, tmp_path / "one.jsonl", monkeypatch)
+    spy = Spy(monkeypatch)
+
+    def cannot_open(*args, **kwargs):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(export_parallel.sqlite3, "connect", cannot_open)
+    got = parallel(project, tmp_path / "par.jsonl", monkeypatch)
+    assert spy.workers == [] and got.documents == 4
+    assert content(tmp_path / "par.jsonl") == content(tmp_path / "one.jsonl")
