@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from storage.export_rows import Selection, no_gc
+from storage.export_rows import Selection, no_gc, report_progress
 from storage.project import ProgressCallback, Project
 
 # Set to a number of worker processes (0: none) to override the choice made from the CPUs.
@@ -135,8 +135,7 @@ def _write_all(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Pat
     def on_document() -> None:
         nonlocal done
         done += 1
-        if progress is not None and (done % 50 == 0 or done == total):
-            progress(done, total)
+        report_progress(progress, done, total)
 
     return _writers()[fmt]().write_all(project, sel, f, spill_dir, on_document)
 
@@ -352,13 +351,14 @@ class _Parallel:
             worker.ready = True
             return True
         part = message.get("part")
-        if part not in worker.jobs:
+        counts = message.get("counts")
+        # A part it did not hold, or says it wrote and did not: the worker is dropped, and
+        # the parts it holds (this one too) are written by someone else.
+        if part not in worker.jobs or not isinstance(counts, dict) \
+                or not self._part_path(part).is_file():
             return False
         worker.jobs.remove(part)
-        counts = message.get("counts")
         path = self._part_path(part)
-        if not isinstance(counts, dict) or not path.is_file():
-            return False
         add_counts(self.counts, counts)
         self.finished[part] = (str(path), 0)
         self.done += int(counts.get("documents", 0))

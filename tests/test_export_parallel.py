@@ -183,12 +183,28 @@ def _dies_on_second_part() -> list[str]:
         "p.worker_main()\n")]
 
 
+def _loses_its_first_part() -> list[str]:
+    root = str(Path(export_parallel.__file__).resolve().parent.parent)
+    return [sys.executable, "-c", (
+        f"import sys; sys.path.insert(0, {root!r})\n"
+        "from storage import export_parallel as p\n"
+        "real, n = p.write_part, [0]\n"
+        "def write_part(writer, project, sel, ids, path):\n"
+        "    n[0] += 1\n"
+        "    counts = real(writer, project, sel, ids, path)\n"
+        "    if n[0] == 1: path.unlink()  # answers as if written\n"
+        "    return counts\n"
+        "p.write_part = write_part\n"
+        "p.worker_main()\n")]
+
+
 @pytest.mark.parametrize("argv", [
     _dies_on_second_part,
+    _loses_its_first_part,
     lambda: [sys.executable, "-c", "import sys; sys.exit(3)"],  # never starts
     lambda: [sys.executable, "-c", "print('hello'); import time; time.sleep(30)"],  # not ours
     lambda: [str(Path(sys.executable).parent / "no-such-python")],  # cannot be run
-], ids=["dies", "exits", "talks-nonsense", "missing"])
+], ids=["dies", "loses-a-part", "exits", "talks-nonsense", "missing"])
 @pytest.mark.parametrize("fmt,suffix", FORMATS)
 def test_a_failing_worker_costs_time_not_data(project, tmp_path, monkeypatch, argv, fmt, suffix):
     build(project)
@@ -201,6 +217,8 @@ def test_a_failing_worker_costs_time_not_data(project, tmp_path, monkeypatch, ar
     assert got.documents == 4
     if argv is _dies_on_second_part:
         assert len(spy.taken) == 1 and spy.dropped == 1  # its first part kept, the next redone here
+    if argv is _loses_its_first_part:
+        assert spy.taken == [] and spy.dropped == 1  # both its parts written here
     assert leftovers(tmp_path) == []
 
 
