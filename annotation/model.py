@@ -1,7 +1,7 @@
 """Records that cross layers: documents, spans, claims, sources (plain dataclasses)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 SPAN_ORIGINS = ("model", "analyst", "import")
@@ -27,6 +27,12 @@ LINK_KINDS = ("supports", "contradicts", "same claim")
 # Labels of the parts of an attribution (PolNeAR / brat naming), kept apart from entities.
 CLAIM_ROLES = ("Source", "Cue", "Content")
 CLAIM_LABELS = CLAIM_ROLES + ("Attribution",)
+# The one place that says which column of `claims` holds which part's span.
+CLAIM_PART_COLUMNS = {"Source": "source_span_id", "Cue": "cue_span_id",
+                      "Content": "content_span_id", "Attribution": "attribution_span_id"}
+# The one place that says which column of `claims` holds which part's span.
+CLAIM_PART_COLUMNS = {"Source": "source_span_id", "Cue": "cue_span_id",
+                      "Content": "content_span_id", "Attribution": "attribution_span_id"}
 
 
 @dataclass
@@ -131,3 +137,18 @@ class Claim:
     status: str
     annotator: str | None = None
     model: str | None = None
+
+    def part_id(self, role: str) -> int | None:
+        """The span id of one part ("Source", "Cue", "Content" or "Attribution")."""
+        return getattr(self, CLAIM_PART_COLUMNS[role])
+
+    def part_ids(self) -> list[int]:
+        """The span ids of the parts this claim has, content first."""
+        return [i for i in (self.content_span_id, self.cue_span_id, self.source_span_id,
+                            self.attribution_span_id) if i is not None]
+
+
+# The columns of `spans` and `claims` read into `Span` and `Claim`, in field order: a new
+# claim field is a migration plus a dataclass field; every reader follows.
+SPAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Span))
+CLAIM_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Claim))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from annotation.model import CLAIM_PART_COLUMNS
 from storage.project import Project, ProjectError
 
 _QUERIES = {
@@ -17,8 +18,7 @@ _QUERIES = {
     "claims pointing to missing spans":
         "SELECT count(*) FROM claims c WHERE "
         + " OR ".join(f"(c.{col} IS NOT NULL AND c.{col} NOT IN (SELECT id FROM spans))"
-                      for col in ("content_span_id", "cue_span_id", "source_span_id",
-                                  "attribution_span_id")),
+                      for col in CLAIM_PART_COLUMNS.values()),
     "claims pointing to missing sources":
         "SELECT count(*) FROM claims WHERE source_id IS NOT NULL"
         " AND source_id NOT IN (SELECT id FROM sources)",

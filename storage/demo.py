@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.project import Project, ProgressCallback
+from annotation.progress import Progress
+from storage.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -16,7 +17,7 @@ def default_demo_path() -> Path:
     return ROOT / "demo" / "demo.credence"
 
 
-def build_demo(path: Path, *, rebuild: bool = False, progress: ProgressCallback | None = None,
+def build_demo(path: Path, *, rebuild: bool = False, progress: Progress | None = None,
                with_fakes: bool = True) -> str:
     """Build (once) and pre-annotate the demo project; returns a one-line summary."""
     from storage.importer import import_paths

@@ -11,22 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from annotation.model import ClaimRecord, SpanRecord
+from annotation.progress import Progress, ShouldCancel, reporter
 from storage.export_rows import (
     ExportDoc, ExportError, ExportSummary, Selection, atomic_file, atomic_folder, check_destination,
     csv_cell, document_count, iter_documents, report_progress, safe_file_name, snapshot,
     write_csv,
 )
 from storage.export_spacy import export_conll, export_prodigy, export_spacy
-from storage.project import ProgressCallback, Project
+from storage.project import Project
 
 __all__ = ["FORMATS", "ExportError", "ExportSummary", "csv_cell", "export", "safe_file_name",
            "write_csv"]
 
-Writer = Callable[[Project, Selection, Path, ExportSummary, "ProgressCallback | None"], None]
+Writer = Callable[[Project, Selection, Path, ExportSummary, "Progress | None"], None]
 
 
 def export(project: Project, fmt: str, out: str | os.PathLike, *, only_reviewed: bool = False,
-           progress: ProgressCallback | None = None) -> ExportSummary:
+           progress: Progress | None = None,
+           should_cancel: ShouldCancel | None = None) -> ExportSummary:
     """Write the project (or only its reviewed work) as `fmt` to `out`, all or nothing.
 
     Raises ExportError (a ProjectError) for an unknown format or a destination that cannot be written.
@@ -39,7 +41,7 @@ def export(project: Project, fmt: str, out: str | os.PathLike, *, only_reviewed:
     sel = Selection(only_reviewed)
     summary = ExportSummary(fmt, out)
     with snapshot(project):
-        writer(project, sel, out, summary, progress)
+        writer(project, sel, out, summary, reporter(progress, should_cancel, "export cancelled"))
         if fmt in _WRITES_CLAIMS:
             lost = sel.claims_without_parts(project)
             if lost:
@@ -73,7 +75,7 @@ def _discontinuous(doc: ExportDoc) -> int:
 
 
 def export_doccano(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                   progress: ProgressCallback | None) -> None:
+                   progress: Progress | None) -> None:
     """doccano sequence labelling JSONL: {"text", "label": [[start, end, label]], "meta"}."""
     total = document_count(project, sel)
     suggested = hulls = claims = 0
@@ -95,7 +97,7 @@ def export_doccano(project: Project, sel: Selection, out: Path, summary: ExportS
 
 
 def export_labelstudio(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                       progress: ProgressCallback | None) -> None:
+                       progress: Progress | None) -> None:
     """Label Studio tasks (one JSON array): reviewed spans as annotations, suggestions as predictions."""
     total = document_count(project, sel)
     hulls = claims = 0
@@ -140,7 +142,7 @@ _BRAT_EVENTS = ("Attribution", "Attribution-no-source")
 
 
 def export_brat(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                progress: ProgressCallback | None) -> None:
+                progress: Progress | None) -> None:
     """A folder of NAME.txt + NAME.ann (claims as PolNeAR-style E lines) and an annotation.conf."""
     from annotation.brat import write_ann
     total = document_count(project, sel)
@@ -194,7 +196,7 @@ _DOC_COLUMNS = ["id", "name", "title", "source", "url", "date", "status", "label
 
 
 def export_docs_csv(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                    progress: ProgressCallback | None) -> None:
+                    progress: Progress | None) -> None:
     """One row per document: identity, status, labels, counts of spans and claims, meta columns."""
     conn = project.conn
     where = sel.doc_where.replace("status", "d.status")
@@ -242,7 +244,7 @@ _CLAIM_CSV_COLUMNS = [
 
 
 def _claim_rows(project: Project, sel: Selection, summary: ExportSummary,
-                progress: ProgressCallback | None):
+                progress: Progress | None):
     """Claims with their parts' offsets and text (SQLite's substr counts code points, as Python does)."""
     sql = sel.claims_sql(_CLAIM_SQL_COLUMNS, " JOIN documents d ON d.id = c.document_id")
     total = project.conn.execute(f"SELECT count(*) FROM ({sel.claims_sql('c.id')})").fetchone()[0]
@@ -259,14 +261,14 @@ def _claim_rows(project: Project, sel: Selection, summary: ExportSummary,
 
 
 def export_claims_csv(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                      progress: ProgressCallback | None) -> None:
+                      progress: Progress | None) -> None:
     """One row per claim: article, content / cue / source offsets and text, source name, grades."""
     with atomic_file(out, encoding="utf-8-sig") as f:
         write_csv(f, _CLAIM_CSV_COLUMNS, _claim_rows(project, sel, summary, progress))
 
 
 def export_claims_jsonl(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                        progress: ProgressCallback | None) -> None:
+                        progress: Progress | None) -> None:
     """One claim a line: document, title, content / cue / source as {start, end, text} or null, grades."""
     def part(a: int | None, b: int | None, text: str | None) -> dict[str, Any] | None:
         return None if a is None else {"start": a, "end": b, "text": text}

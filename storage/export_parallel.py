@@ -34,8 +34,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from annotation.progress import Progress
 from storage.export_rows import Selection, no_gc, report_progress
-from storage.project import ProgressCallback, Project
+from storage.project import Project
 
 # Set to a number of worker processes (0: none) to override the choice made from the CPUs.
 WORKERS_ENV = "CREDENCE_EXPORT_WORKERS"
@@ -103,7 +104,7 @@ def add_counts(total: Counts, part: Counts) -> None:
 
 
 def write_parts(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path,
-                progress: ProgressCallback | None = None, workers: int | None = None) -> Counts:
+                progress: Progress | None = None, workers: int | None = None) -> Counts:
     """Write every document of the selection as `fmt` to `f` (Prodigy: text opened with
     newline="\\n"; spaCy: binary), in id order, with workers when it pays. Must run before
     anything else reads the project in the export's read transaction: the check that the file
@@ -129,7 +130,7 @@ def write_parts(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Pa
 
 
 def _write_all(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path, total: int,
-               progress: ProgressCallback | None) -> Counts:
+               progress: Progress | None) -> Counts:
     done = 0
 
     def on_document() -> None:
@@ -242,7 +243,7 @@ def worker_argv() -> list[str]:
 
 class _Parallel:
     def __init__(self, project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path,
-                 ids: list[int], n_workers: int, progress: ProgressCallback | None) -> None:
+                 ids: list[int], n_workers: int, progress: Progress | None) -> None:
         self.project, self.sel, self.fmt, self.f = project, sel, fmt, f
         self.parts = [(ids[i], ids[min(i + PART_DOCUMENTS, len(ids)) - 1])
                       for i in range(0, len(ids), PART_DOCUMENTS)]

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from annotation.model import CLAIM_LABELS, Span
-from storage.project import ProgressCallback, Project, ProjectError
+from annotation.progress import Progress
+from storage.project import Project, ProjectError
 
 
 class ExportError(ProjectError):
@@ -246,7 +247,7 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def report_progress(progress: ProgressCallback | None, done: int, total: int, every: int = 50) -> None:
+def report_progress(progress: Progress | None, done: int, total: int, every: int = 50) -> None:
     if progress is not None and (done % every == 0 or done == total):
         progress(done, total)
 

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from annotation.model import Span
+from annotation.progress import Progress
 from storage.export_rows import (
     ExportClaim, ExportDoc, ExportSummary, Selection, atomic_file, document_count, iter_documents,
     label_kinds,
     no_gc, report_progress,
 )
-from storage.project import ProgressCallback, Project
+from storage.project import Project
 
 
 # Special cases of the English tokenizer that make one token with no attribute of its own, and
@@ -849,7 +850,7 @@ class DocBinPart:
 
 
 def export_spacy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                 progress: ProgressCallback | None) -> None:
+                 progress: Progress | None) -> None:
     """DocBin: entities in doc.ents (no overlaps), every span in doc.spans["sc"], labels in cats.
     Large exports are shared out to worker processes (storage.export_parallel)."""
     from storage.export_parallel import write_parts
@@ -1043,7 +1044,7 @@ class ProdigyPart:
 
 
 def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                   progress: ProgressCallback | None) -> None:
+                   progress: Progress | None) -> None:
     """One task a line: text, tokens, spans with token indices (inclusive end), answer, meta.
     Large exports are shared out to worker processes (storage.export_parallel)."""
     from storage.export_parallel import write_parts
@@ -1059,7 +1060,7 @@ def export_prodigy(project: Project, sel: Selection, out: Path, summary: ExportS
 
 
 def export_conll(project: Project, sel: Selection, out: Path, summary: ExportSummary,
-                 progress: ProgressCallback | None) -> None:
+                 progress: Progress | None) -> None:
     """CoNLL IOB2: token TAB tag, a blank line between sentences; one layer, so no overlaps."""
     claim_labels, _ = label_kinds(project)
     total = document_count(project, sel)

@@ -9,8 +9,9 @@ from annotation.readers import (
     EXTENSIONS, FORMATS, MAX_ARTICLE_BYTES, ReaderError, ReadResult, decode_text, format_of,
     read_path,
 )
+from annotation.progress import Progress, ShouldCancel, reporter
 from storage.ingest import ImportSummary, store_documents
-from storage.project import Project, ProgressCallback, ProjectError
+from storage.project import Project, ProjectError
 
 # Normalisation per format when the caller does not say (PRODUCT.md): on for what was scraped,
 # off where imported offsets must stay valid (store_documents also forces it off for spans).
@@ -20,8 +21,10 @@ NORMALISE_DEFAULT = {"txt": True, "html": True, "csv": True, "jsonl": True, "bra
 def import_paths(project: Project, paths: Sequence[Path | str], *, fmt: str | None = None,
                  text_column: str | None = None, title_column: str | None = None,
                  meta_columns: str | Sequence[str] | None = None, normalise: bool | None = None,
-                 progress: ProgressCallback | None = None) -> ImportSummary:
+                 progress: Progress | None = None,
+                 should_cancel: ShouldCancel | None = None) -> ImportSummary:
     """Import files and folders into the project, all or nothing; raises ProjectError on bad input."""
+    progress = reporter(progress, should_cancel, "import cancelled")
     if fmt is not None and fmt not in FORMATS:
         raise ProjectError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     paths = [Path(p) for p in paths]
@@ -46,8 +49,7 @@ def import_paths(project: Project, paths: Sequence[Path | str], *, fmt: str | No
                 summary.skipped.extend(result.skipped)
                 summary.warnings.extend(result.warnings)
                 files += 1
-                if progress:
-                    progress(files, 0)  # reading: a count without a total (and a chance to cancel)
+                progress(files, 0)  # reading: a count without a total (and a chance to cancel)
     except ReaderError as exc:
         # Nothing is stored yet: a refused file means the whole import adds nothing.
         raise ProjectError(f"{exc}; nothing was imported") from None

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from annotation.model import NewDocument
 from annotation.normalise import Normalised, identity, normalise
-from storage.project import Project, ProgressCallback, now
+from annotation.progress import Progress
+from storage.project import Project, now
 
 
 
@@ -67,7 +68,7 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 
 def store_documents(project: Project, docs: Iterable[NewDocument], *, normalise_default: bool = True,
                     imported_from: str | None = None,
-                    progress: ProgressCallback | None = None, total: int = 0,
+                    progress: Progress | None = None, total: int = 0,
                     summary: ImportSummary | None = None) -> ImportSummary:
     """Add documents (and their spans/claims) in one transaction: all or nothing."""
     summary = summary or ImportSummary()

@@ -1,17 +1,13 @@
 """Pre-annotation: run the spaCy model over documents and store its suggestions, all or nothing."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from annotation.model import CLAIM_LABELS
+from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
-from storage.project import Project, ProgressCallback, now
+from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
+from storage.project import Project, now
 from storage.review import find_or_create_source
-
-
-class Cancelled(Exception):
-    """The user cancelled: the transaction is rolled back, the project is as before."""
 
 
 @dataclass
@@ -33,8 +29,8 @@ class AnnotateSummary:
 
 def annotate(project: Project, *, model: str | None = None, n_process: int = 1, claims: bool = True,
              batch_size: int = 64, force: bool = False, doc_ids: list[int] | None = None,
-             progress: ProgressCallback | None = None,
-             should_cancel: Callable[[], bool] | None = None, nlp=None) -> AnnotateSummary:
+             progress: Progress | None = None, should_cancel: ShouldCancel | None = None,
+             nlp=None) -> AnnotateSummary:
     """Suggest entities (and claims) for documents not yet annotated by this model.
 
     Spans already present at the same offsets (suggested, or decided by an analyst) are never
@@ -63,8 +59,7 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
         texts = _texts(project, doc_ids)
         pipe = nlp.pipe(texts, batch_size=batch_size, n_process=n_process, as_tuples=True)
         for i, (doc, doc_id) in enumerate(pipe, 1):
-            if should_cancel and should_cancel():
-                raise Cancelled("annotation cancelled; the project is as it was")
+            stop_if_cancelled(should_cancel, "annotation cancelled")
             existing = {(s, e) for s, e in project.conn.execute(
                 'SELECT start, "end" FROM spans WHERE document_id = ?', (doc_id,))}
             rows = []
@@ -146,8 +141,8 @@ def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, versi
         if sug.source is not None:
             source_id = find_or_create_source(project, doc.text[sug.source[0]:sug.source[1]])
         project.db["claims"].insert({
-            "document_id": doc_id, "content_span_id": ids.get("Content"),
-            "cue_span_id": ids.get("Cue"), "source_span_id": ids.get("Source"),
+            "document_id": doc_id,
+            **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
             "source_id": source_id, "origin": "model", "status": "suggested", "model": version,
             "created_at": stamp, "updated_at": stamp})
         n += 1

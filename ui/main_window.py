@@ -278,8 +278,7 @@ class MainWindow(QMainWindow):
         claim = c.claims[c.current.id]
         parts = {}
         for role in CLAIM_ROLES:
-            sid = getattr(claim, {"Content": "content_span_id", "Cue": "cue_span_id",
-                                  "Source": "source_span_id"}[role])
+            sid = claim.part_id(role)
             span = c.spans.get(sid) if sid else None
             parts[role] = c.text[span.start:span.end] if span else None
         focus = c.spans.get(c.focus_span) if c.focus_span else None

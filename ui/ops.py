@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.preannotate import Cancelled
+from annotation.progress import Cancelled, Progress, ShouldCancel
 from storage.project import ProjectError
 
 __all__ = ["Op", "Cancelled", "run_in_background", "load_model_in_background", "is_busy",
@@ -29,8 +29,6 @@ __all__ = ["Op", "Cancelled", "run_in_background", "load_model_in_background", "
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
-ShouldCancel = Callable[[], bool]
 
 # How often the worker may post progress to the UI thread: more would flood its event queue.
 _PROGRESS_INTERVAL_S = 0.05

@@ -130,8 +130,6 @@ def action_specs(labels: list[dict] | None = None) -> list[ActionSpec]:
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_ROLE_ATTR = {"Content": "content_span_id", "Cue": "cue_span_id", "Source": "source_span_id",
-              "Attribution": "attribution_span_id"}
 
 
 @dataclass(frozen=True)
@@ -240,8 +238,7 @@ class ReviewController(QObject):
 
     @staticmethod
     def _claim_span_ids(c: Claim) -> list[int]:
-        return [x for x in (c.content_span_id, c.cue_span_id, c.source_span_id,
-                            c.attribution_span_id) if x is not None]
+        return c.part_ids()
 
     # -- the current item -------------------------------------------------------------------------
     def current_span(self) -> Span | None:
@@ -544,7 +541,7 @@ class ReviewController(QObject):
         self.view.clear_selection()
         c = self.claims.get(c.id)
         if c is not None:
-            self.select_item("claim", c.id, focus=getattr(c, _ROLE_ATTR[role]))
+            self.select_item("claim", c.id, focus=c.part_id(role))
 
     def grade_claim(self, grade: int | None) -> None:
         if not self._can_write():

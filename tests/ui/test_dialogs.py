@@ -117,10 +117,9 @@ def test_import_error_is_one_clear_message(qtbot, project, tmp_path):
 
 
 def test_cancelled_import_adds_nothing(project, tmp_path):
-    """The dialog cancels an import through its progress callback: the transaction rolls back."""
+    """The dialog cancels an import through should_cancel: the transaction rolls back."""
     import pytest
     from storage.importer import import_paths
-    from ui.import_dialog import cancelling
     from ui.ops import Cancelled
     rows = [[str(i), f"Title {i}", f"Article number {i} says something, officials said.", "x", "", "", ""]
             for i in range(1100)]  # more than one ingest batch (500)
@@ -128,7 +127,7 @@ def test_cancelled_import_adds_nothing(project, tmp_path):
     seen = []
     with pytest.raises(Cancelled):
         import_paths(project, [path], fmt="csv",
-                     progress=cancelling(lambda d, t: seen.append(d), lambda: len(seen) >= 1))
+                     progress=lambda d, t: seen.append(d), should_cancel=lambda: len(seen) >= 1)
     assert seen  # it was cancelled part-way, after the first progress report
     assert project.document_count() == 0
     assert project.conn.execute("SELECT count(*) FROM sightings").fetchone()[0] == 0
