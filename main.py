@@ -2,6 +2,7 @@
 
     python3 main.py demo            open the app on a demo project (set-up on first run)
     python3 main.py test            run the whole test suite (set-up on first run)
+    python3 main.py test --fast     the day-to-day loop: every test not marked slow
     python3 main.py [PROJECT]       open the app
     python3 main.py import|annotate|export|stats|check|eval-claims|train-claims ...
 
@@ -51,20 +52,47 @@ def _ensure_environment(with_tests: bool) -> None:
         if not python.exists():
             print("Credence: creating a virtual environment in .venv (first run only)…", flush=True)
             venv.create(VENV, with_pip=True)
-        print("Credence: installing pinned dependencies (first run only)…", flush=True)
-        # pip's own chatter is shown only when it fails.
-        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                               "--disable-pip-version-check", *reqs],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if done.returncode != 0:
-            sys.stdout.write(done.stdout)
-            sys.exit(f"Credence: installing the dependencies failed (pip exit {done.returncode})")
+        missing = _missing(python, reqs)
+        if missing:
+            print(f"Credence: installing {len(missing)} pinned dependencies "
+                  f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''})…", flush=True)
+            # pip's own chatter is shown only when it fails.
+            done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                                   "--disable-pip-version-check", *reqs],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if done.returncode != 0:
+                sys.stdout.write(done.stdout)
+                sys.exit(f"Credence: installing the dependencies failed (pip exit {done.returncode})")
         stamp.write_text("\n".join(sorted(installed | {wanted})) + "\n")
     if Path(sys.prefix).resolve() != VENV.resolve():
         os.execv(str(python), [str(python), str(ROOT / "main.py"), *sys.argv[1:]])
 
 
+# Run inside .venv: prints the pins (name==version) that are not installed at that version.
+_CHECK_PINS = """
+import sys
+from importlib.metadata import PackageNotFoundError, version
+for pin in sys.argv[1:]:
+    name, _, wanted = pin.partition("==")
+    try:
+        ok = bool(wanted) and version(name) == wanted
+    except PackageNotFoundError:
+        ok = False
+    if not ok:
+        print(pin)
+"""
+
+
+def _missing(python: Path, reqs: list[str]) -> list[str]:
+    """The pinned requirements .venv lacks (all of them when it cannot tell)."""
+    done = subprocess.run([str(python), "-c", _CHECK_PINS, *reqs], capture_output=True, text=True)
+    return done.stdout.split() if done.returncode == 0 else reqs
+
+
 def _run_tests(args: list[str]) -> int:
+    """pytest over tests/; `--fast` leaves out the tests marked slow (the day-to-day loop)."""
+    if "--fast" in args:
+        args = [a for a in args if a != "--fast"] + ["-m", "not slow"]
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                CREDENCE_NO_BOOTSTRAP="1")
     return subprocess.call([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env)

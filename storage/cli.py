@@ -16,9 +16,9 @@ EXPORT_FORMATS = ("spacy", "prodigy", "doccano", "labelstudio", "brat", "conll",
 IMPORT_FORMATS = ("txt", "html", "csv", "jsonl", "brat")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python main.py",
+        prog=prog,
         description="Credence: annotate news articles — entities, claims, sources, credibility. "
                     "Without a command, opens the desktop app (optionally on PROJECT).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -83,10 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def run(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+def run(argv: list[str], prog: str = "python main.py") -> int:
+    parser = _parser(prog)
+    args = parser.parse_args(argv)
     if not args.command:
-        _parser().print_help()
+        parser.print_help()
         return 0
     handler = _COMMANDS[args.command]
     try:
@@ -290,3 +291,8 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main() -> None:
+    """The `credence` command an installed package provides (the batch commands)."""
+    sys.exit(run(sys.argv[1:], prog="credence"))

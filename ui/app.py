@@ -63,3 +63,8 @@ def open_demo(window: MainWindow, path: Path | None = None) -> None:
 
     ops.run_in_background(window, "Building the demo project", work, done, cancellable=False,
                           on_error=failed, show_after_ms=200)
+
+
+def main() -> None:
+    """The `credence-app` command an installed package provides."""
+    sys.exit(run_app(sys.argv[1:]))
