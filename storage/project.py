@@ -93,6 +93,14 @@ class DocumentRow:
 
 
 @dataclass
+class StatusCounts:
+    """What the status bar shows: articles, how many are done, suggestions left to decide."""
+    documents: int
+    done: int
+    suggestions_left: int
+
+
+@dataclass
 class Counts:
     documents: int
     documents_by_status: dict[str, int]
@@ -318,6 +326,24 @@ class Project:
             raise ProjectError(f"no document {doc_id} in {self.path}")
         return Document(*row[:9], json.loads(row[9]), row[10], json.loads(row[11]))
 
+    def document_text(self, doc_id: int) -> str:
+        """The text the analyst reads (without the raw text and offset map `document` reads)."""
+        row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise ProjectError(f"no document {doc_id} in {self.path}")
+        return row[0]
+
+    def document_status(self, doc_id: int) -> str:
+        row = self.conn.execute("SELECT status FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise ProjectError(f"no document {doc_id} in {self.path}")
+        return row[0]
+
+    def has_unannotated_documents(self) -> bool:
+        """Whether some document has not been through pre-annotation yet."""
+        return self.conn.execute(
+            "SELECT 1 FROM documents WHERE annotated_with IS NULL LIMIT 1").fetchone() is not None
+
     def document_count(self, *, status: str | None = None, label: str | None = None,
                        search: str | None = None) -> int:
         """How many documents the list holds with these filters (a windowed list needs the total)."""
@@ -356,8 +382,26 @@ class Project:
 
     def document_ids(self, *, status: str | None = None, label: str | None = None,
                      search: str | None = None) -> list[int]:
+        """Ids of the documents matching the filters, in list order; a search SQLite refuses
+        raises ValueError with its reason."""
         sql, args = self._document_query("d.id", status, label, search)
-        return [r[0] for r in self.conn.execute(sql + " ORDER BY d.id", args)]
+        try:
+            return [r[0] for r in self.conn.execute(sql + " ORDER BY d.id", args)]
+        except sqlite3.OperationalError as exc:
+            if not (search and search.strip()):
+                raise
+            raise ValueError(f"search not understood: {exc}") from None
+
+    def document_rows_by_id(self, ids: list[int]) -> list[DocumentRow | None]:
+        """The list's rows for these documents, in this order (None for one deleted meanwhile)."""
+        found: dict[int, DocumentRow] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for r in self.conn.execute(
+                    "SELECT id, name, title, source, date, status, n_spans, n_suggested, n_claims"
+                    f" FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                found[r[0]] = DocumentRow(*r)
+        return [found.get(i) for i in ids]
 
     def _document_query(self, columns: str, status: str | None, label: str | None,
                         search: str | None) -> tuple[str, list[Any]]:
@@ -399,6 +443,27 @@ class Project:
             raise ProjectError(f"no span {span_id}")
         return _span(r)
 
+    def spans_by_id(self, span_ids: Iterable[int]) -> list[Span]:
+        """These spans as stored now (ids no longer stored are left out)."""
+        ids = list(span_ids)
+        out: list[Span] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [_span(r) for r in self.conn.execute(
+                f"SELECT {_SPAN_COLUMNS} FROM spans WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk)]
+        return out
+
+    def claims_by_id(self, claim_ids: Iterable[int]) -> list[Claim]:
+        ids = list(claim_ids)
+        out: list[Claim] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [Claim(*r) for r in self.conn.execute(
+                f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk)]
+        return out
+
     def claims(self, doc_id: int) -> list[Claim]:
         rows = self.conn.execute(
             f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE document_id = ? ORDER BY id", (doc_id,))
@@ -422,6 +487,12 @@ class Project:
         return [Source(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in self.conn.execute(
             "SELECT id, name, norm_name, aliases, reliability, note FROM sources ORDER BY name")]
 
+    def source_claim_counts(self) -> dict[int, int]:
+        """Claims not rejected per registry entry (entries without any are left out)."""
+        return dict(self.conn.execute(
+            "SELECT source_id, count(*) FROM claims WHERE source_id IS NOT NULL"
+            " AND status != 'rejected' GROUP BY source_id").fetchall())
+
     def refresh_counts(self, doc_ids: Iterable[int] | None = None) -> None:
         """Recompute the per-document counts the list shows (inside the caller's transaction)."""
         sql = ("UPDATE documents SET"
@@ -440,6 +511,12 @@ class Project:
                 self.conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
 
     # -- counts ---------------------------------------------------------------------------------
+    def status_counts(self) -> StatusCounts:
+        by_status = dict(self.conn.execute(
+            "SELECT status, count(*) FROM documents GROUP BY status").fetchall())
+        left = self.conn.execute("SELECT coalesce(sum(n_suggested), 0) FROM documents").fetchone()[0]
+        return StatusCounts(sum(by_status.values()), by_status.get("done", 0), left)
+
     def counts(self) -> Counts:
         q = self.conn.execute
         by_status = dict(q("SELECT status, count(*) FROM documents GROUP BY status").fetchall())

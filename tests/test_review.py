@@ -51,7 +51,7 @@ def test_undo_and_redo_restore_exact_state(project, doc):
     s = {sp.start: sp.id for sp in project.spans(doc)}
     review.accept([s[0]])
     after_accept = dump()
-    new = review.create_span(doc, 67, 74, "ORG")
+    new = review.create_span(doc, 67, 74, "ORG").id
     review.set_bounds(s[49], 49, 52)
     assert review.undo_text() == "move boundary"
     review.undo()
@@ -69,7 +69,7 @@ def test_undo_and_redo_restore_exact_state(project, doc):
 def test_apply_to_all_decides_every_mention_as_one_step(project, doc):
     review = Review(project)
     first = project.spans(doc)[0]
-    n = review.apply_to_all(first.id, "accept")
+    n = review.apply_to_all(first.id, "accept").count
     # Two stored "Reuters" spans accepted, lowercase "reuters" is another string: not touched.
     assert n == 2
     statuses = rows(project, 'SELECT start, status FROM spans WHERE label = \'ORG\' ORDER BY start')
@@ -94,8 +94,8 @@ def test_apply_to_all_in_project_creates_missing_mentions(project, doc):
 
 def test_claim_grading_and_source_registry(project, doc):
     review = Review(project)
-    c1 = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7))
-    c2 = review.create_claim(doc, content=(49, 62), cue=(44, 48), source=(36, 43))
+    c1 = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7)).id
+    c2 = review.create_claim(doc, content=(49, 62), cue=(44, 48), source=(36, 43)).id
     a, b = project.claim(c1), project.claim(c2)
     assert a.source_id == b.source_id  # "Reuters" twice is one registry entry
     review.grade_source(a.source_id, "b")
@@ -106,7 +106,7 @@ def test_claim_grading_and_source_registry(project, doc):
         review.grade_claim(c1, 7)
     with pytest.raises(ValueError):
         review.grade_source(a.source_id, "G")
-    link = review.link_claims(c1, c2, "supports")
+    link = review.link_claims(c1, c2, "supports").id
     assert rows(project, "SELECT from_claim, to_claim, kind FROM claim_links WHERE id = ?", link) == [(c1, c2, "supports")]
     labels = rows(project, "SELECT label FROM spans WHERE origin = 'analyst' ORDER BY id")
     assert [r[0] for r in labels] == ["Content", "Cue", "Source"] * 2
@@ -114,9 +114,9 @@ def test_claim_grading_and_source_registry(project, doc):
 
 def test_merge_sources_and_alias(project, doc):
     review = Review(project)
-    r1 = review.create_source("Reuters", "A")
-    r2 = review.create_source("Thomson Reuters news agency")
-    c = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7))
+    r1 = review.create_source("Reuters", "A").id
+    r2 = review.create_source("Thomson Reuters news agency").id
+    c = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7)).id
     review.set_claim_source(c, r2)
     review.merge_sources(r1, r2)
     assert project.claim(c).source_id == r1
@@ -132,7 +132,7 @@ def test_merge_sources_and_alias(project, doc):
 
 def test_document_labels_and_status(project, doc):
     review = Review(project)
-    assert review.toggle_document_label(doc, "credible") is True
+    assert review.toggle_document_label(doc, "credible").count == 1  # now carries it
     review.set_document_status(doc, "done")
     assert project.doc_labels(doc) == ["credible"]
     assert project.document_rows(status="done")[0].id == doc

@@ -41,9 +41,8 @@ def open_demo(window: MainWindow, path: Path | None = None) -> None:
     from storage.demo import build_demo, default_demo_path
     path = Path(path or default_demo_path())
     if path.exists() and path.stat().st_size > 0:
-        if window.open_project(path) and window.project.conn.execute(
-                "SELECT 1 FROM documents WHERE annotated_with IS NULL LIMIT 1").fetchone():
-            window._act_preannotate()  # a first build stopped before annotating finished
+        if window.open_project(path) and window.project.has_unannotated_documents():
+            window.preannotate()  # a first build stopped before annotating finished
         return
     window.statusBar().showMessage("Building the demo project (first run: import and pre-annotate)…")
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ui.review_controller import MENUS, ActionSpec
+from ui.actions import MENUS, ActionSpec
 
 
 def shortcut_rows(specs: list[ActionSpec]) -> list[tuple[str, str, str, str]]:

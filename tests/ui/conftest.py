@@ -74,6 +74,7 @@ def build_small_project(project) -> dict:
         review.create_claim(c, _find(texts[c], "Talks in Geneva stalled on Tuesday"),
                             _find(texts[c], "said"), _find(texts[c], "a United Nations spokesman")),
     ]
+    claims = [changes.id for changes in claims]
     review.grade_claim(claims[0], 2)
     review.grade_claim(claims[2], 5)
     review.grade_claim(claims[3], 2)

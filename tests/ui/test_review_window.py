@@ -23,14 +23,14 @@ def press(qtbot, w, key, modifier=Qt.NoModifier, times: int = 1) -> None:
 
 
 def text_of(w, span_id: int) -> str:
-    s = w.controller.spans[span_id]
-    return w.controller.text[s.start:s.end]
+    s = w.review_model.spans[span_id]
+    return w.review_model.text[s.start:s.end]
 
 
 def go_to(qtbot, w, pred, limit: int = 200) -> None:
     """Press J until the current item satisfies `pred`."""
     for _ in range(limit):
-        if w.controller.current is not None and pred(w.controller.current):
+        if w.review_model.current is not None and pred(w.review_model.current):
             return
         press(qtbot, w, K.Key_J)
     raise AssertionError("no such item")
@@ -42,7 +42,7 @@ def click_offset(qtbot, w, offset: int) -> None:
 
 def test_window_shows_three_panes_and_first_suggestion(qtbot, window, artifacts):
     w = window
-    c = w.controller
+    c = w.review_model
     assert w.splitter.count() == 3
     assert c.current is not None and c.current.status == "suggested"
     assert c.current == next(it for it in c.items if it.status == "suggested")
@@ -53,7 +53,7 @@ def test_window_shows_three_panes_and_first_suggestion(qtbot, window, artifacts)
 
 def test_j_and_k_move_through_suggestions_without_storing(qtbot, window):
     w = window
-    c = w.controller
+    c = w.review_model
     first = c.current
     press(qtbot, w, K.Key_J)
     second = c.current
@@ -66,7 +66,7 @@ def test_j_and_k_move_through_suggestions_without_storing(qtbot, window):
 
 def test_accept_and_reject_are_stored_and_move_on(qtbot, window):
     w = window
-    c = w.controller
+    c = w.review_model
     go_to(qtbot, w, lambda it: it.kind == "span")
     first = c.current
     press(qtbot, w, K.Key_A)
@@ -84,7 +84,7 @@ def test_accept_and_reject_are_stored_and_move_on(qtbot, window):
 
 def test_relabel_with_a_number_key(qtbot, window):
     w = window
-    c = w.controller
+    c = w.review_model
     go_to(qtbot, w, lambda it: it.kind == "span" and c.spans[it.id].label == "ORG")
     sid = c.current.id
     gpe_key = next(lab["key"] for lab in w.project.labels() if lab["name"] == "GPE")
@@ -96,7 +96,7 @@ def test_relabel_with_a_number_key(qtbot, window):
 
 def test_create_span_from_a_mouse_like_selection(qtbot, window, artifacts):
     w = window
-    c = w.controller
+    c = w.review_model
     start = c.text.index("air strikes")
     # A sloppy selection inside the words: snapped outwards to whole tokens.
     w.view.select_range(start + 1, start + len("air strik"))
@@ -113,7 +113,7 @@ def test_create_span_from_a_mouse_like_selection(qtbot, window, artifacts):
 
 def test_click_selects_a_highlight_and_keys_move_its_boundaries(qtbot, window):
     w = window
-    c = w.controller
+    c = w.review_model
     start = c.text.index("Zaman Alwasl.")
     click_offset(qtbot, w, start + 2)
     sid = c.current.id
@@ -133,12 +133,12 @@ def test_click_selects_a_highlight_and_keys_move_its_boundaries(qtbot, window):
 
 def _mentions(w, word: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)",
-                                                     w.controller.text)]
+                                                     w.review_model.text)]
 
 
 def test_apply_to_all_in_the_article_is_one_undoable_step(qtbot, window, artifacts):
     w = window
-    c = w.controller
+    c = w.review_model
     doc = c.doc_id
     before = stored(w.project.path, 'SELECT id, start, "end", label, status FROM spans'
                                     " WHERE document_id = ? ORDER BY id", (doc,))
@@ -167,7 +167,7 @@ def test_apply_to_all_in_the_article_is_one_undoable_step(qtbot, window, artifac
 
 def test_reject_every_mention_in_the_project(qtbot, window):
     w = window
-    c = w.controller
+    c = w.review_model
     go_to(qtbot, w, lambda it: it.kind == "span" and text_of(w, it.id) == "Reuters")
     press(qtbot, w, K.Key_X, Qt.ShiftModifier | Qt.ControlModifier)
     rows = stored(w.project.path, "SELECT d.name, s.status FROM spans s JOIN documents d"
@@ -179,7 +179,7 @@ def test_reject_every_mention_in_the_project(qtbot, window):
 
 def test_grade_a_claim_and_its_source_with_two_key_sequences(qtbot, window, artifacts):
     w = window
-    c = w.controller
+    c = w.review_model
     go_to(qtbot, w, lambda it: it.kind == "claim" and c.claims[it.id].source_id is not None)
     claim_id = c.current.id
     press(qtbot, w, K.Key_C)
@@ -201,7 +201,7 @@ def test_grade_a_claim_and_its_source_with_two_key_sequences(qtbot, window, arti
 
 def test_mark_a_claim_and_pick_its_cue_and_source_from_the_text(qtbot, window, artifacts):
     w = window
-    c = w.controller
+    c = w.review_model
     sentence = "Many districts have fallen in and out of government control"
     s = c.text.index(sentence)
     w.view.select_range(s, s + len(sentence))
@@ -235,7 +235,7 @@ def test_mark_a_claim_and_pick_its_cue_and_source_from_the_text(qtbot, window, a
 
 def test_switch_article_mark_done_and_label(qtbot, window):
     w = window
-    c = w.controller
+    c = w.review_model
     seed_id = c.doc_id
     press(qtbot, w, K.Key_N)
     other = c.doc_id
@@ -275,7 +275,7 @@ def test_filter_the_list_by_search_status_and_label(qtbot, window, artifacts):
 
 def test_context_menu_offers_the_same_actions(qtbot, window):
     w = window
-    c = w.controller
+    c = w.review_model
     offset = c.text.index("Damascus") + 1
     menu = w.build_context_menu(offset)
     assert text_of(w, c.current.id) == "Damascus"
@@ -293,12 +293,12 @@ def test_a_locked_project_gives_one_message_and_changes_nothing(qtbot, window, t
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: told.append(a[1:3]))
     holder = Project(other)  # open elsewhere: holds the lock
     try:
-        before = (w.project, w.controller.doc_id)
+        before = (w.project, w.review_model.doc_id)
         assert not w.open_project(other)
     finally:
         holder.close()
     assert len(told) == 1 and "open elsewhere" in told[0][1]
-    assert (w.project, w.controller.doc_id) == before
+    assert (w.project, w.review_model.doc_id) == before
 
 
 def test_recent_files_and_geometry_live_in_temporary_settings(qtbot, window, temp_settings, nlp):
