@@ -25,6 +25,7 @@ class Changes:
     id: int | None = None          # the row the decision made (a span, claim, link, source)
     count: int | None = None       # how many items the decision decided or made
     focus: tuple[str, int] | None = None  # ("span" | "claim", id): the item the step was about
+    skipped: dict[str, int] = field(default_factory=dict)  # left alone, by reason (bulk steps)
 
     def keys(self, table: str) -> set[Any]:
         return self.rows.get(table, set())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import getpass
 import json
 import os
 import sqlite3
@@ -16,9 +15,12 @@ from typing import Any
 
 import sqlite_utils
 
-from annotation.model import CLAIM_COLUMNS, SPAN_COLUMNS, Claim, Document, Source, Span
+from annotation.model import (
+    CLAIM_COLUMNS, CLAIM_PART_COLUMNS, SPAN_COLUMNS, Claim, Document, Source, Span,
+)
 from annotation.pipeline import DEFAULT_MODEL
 from storage import schema
+from storage.analyst import analyst_name
 
 APP_VERSION = "0.1.0"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -43,6 +45,37 @@ DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
     ("credible", "document", "#93c47d", None),
     ("not credible", "document", "#e06666", None),
 ]
+
+
+# What each label means, shown as the annotation guideline until the project writes its own
+# (the entity types' wording is spaCy's glossary of the OntoNotes scheme).
+DEFAULT_GUIDELINES: dict[str, str] = {
+    "PERSON": "People, including fictional",
+    "NORP": "Nationalities or religious or political groups",
+    "FAC": "Buildings, airports, highways, bridges, etc.",
+    "ORG": "Companies, agencies, institutions, armed groups, etc.",
+    "GPE": "Countries, cities, states",
+    "LOC": "Non-GPE locations, mountain ranges, bodies of water",
+    "PRODUCT": "Objects, vehicles, foods, etc. (not services)",
+    "EVENT": "Named hurricanes, battles, wars, sports events, etc.",
+    "WORK_OF_ART": "Titles of books, songs, etc.",
+    "LAW": "Named documents made into laws",
+    "LANGUAGE": "Any named language",
+    "DATE": "Absolute or relative dates or periods",
+    "TIME": "Times smaller than a day",
+    "PERCENT": "Percentage, including \"%\"",
+    "MONEY": "Monetary values, including unit",
+    "QUANTITY": "Measurements, as of weight or distance",
+    "ORDINAL": "\"first\", \"second\", etc.",
+    "CARDINAL": "Numerals that do not fall under another type",
+    "MISC": "Named entities of no other type",
+    "Source": "Who the claim is attributed to: a person, group, outlet or document",
+    "Cue": "The words that attribute it: said, told, according to, denied…",
+    "Content": "What is claimed: the reported statement itself",
+    "Attribution": "A whole attribution (source, cue and content) as one span",
+    "credible": "The article as a whole is credible",
+    "not credible": "The article as a whole is not credible",
+}
 
 
 class ProjectError(Exception):
@@ -119,7 +152,8 @@ class Project:
                  who: str | None = None):
         self.path = Path(path)
         self.readonly = readonly
-        self.who = who or _user()
+        # Every decision and analyst-made row records who made it (storage/analyst.py).
+        self.who = who or analyst_name()
         self._lock_fd: int | None = None
         exists = self.path.exists()
         if self.path.is_dir():
@@ -304,8 +338,11 @@ class Project:
         if kind:
             sql += " WHERE kind = ?"
             args = (kind,)
-        return [dict(zip(("name", "kind", "colour", "key", "description"), r))
-                for r in self.conn.execute(sql + " ORDER BY rowid", args)]
+        out = [dict(zip(("name", "kind", "colour", "key", "description"), r))
+               for r in self.conn.execute(sql + " ORDER BY rowid", args)]
+        for lab in out:  # no guideline written yet: the default meaning of the label
+            lab["description"] = lab["description"] or DEFAULT_GUIDELINES.get(lab["name"])
+        return out
 
     def ensure_labels(self, names: Iterable[str], kind: str = "entity") -> None:
         """Add labels met in data (model scheme, imports) that the project does not know yet."""
@@ -338,6 +375,16 @@ class Project:
         if row is None:
             raise ProjectError(f"no document {doc_id} in {self.path}")
         return row[0]
+
+    def undecided_count(self, doc_id: int) -> int:
+        """Suggestions an analyst has not decided in a document: entity spans and claims (a
+        claim's parts are counted with their claim)."""
+        parts = ", ".join(CLAIM_PART_COLUMNS.values())
+        return self.conn.execute(
+            "SELECT (SELECT count(*) FROM claims WHERE document_id = ?1 AND status = 'suggested')"
+            " + (SELECT count(*) FROM spans s WHERE s.document_id = ?1 AND s.status = 'suggested'"
+            f"      AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.document_id = ?1"
+            f"                      AND s.id IN ({parts})))", (doc_id,)).fetchone()[0]
 
     def has_unannotated_documents(self) -> bool:
         """Whether some document has not been through pre-annotation yet."""
@@ -540,6 +587,14 @@ class Project:
         )
 
     # -- events ---------------------------------------------------------------------------------
+    def record(self, action: str, what: str) -> None:
+        """Log work done on the project outside decisions (an import, a pre-annotation run, a
+        restore): who did it, when, and its one-line outcome. Not undoable."""
+        with self.atomic():
+            self.log_events([{"action": action, "entity": "project", "entity_id": None,
+                              "document_id": None, "before": None, "after": {"summary": what},
+                              "group_id": None}])
+
     def log_events(self, events: list[dict[str, Any]]) -> None:
         """Append decisions to the audit log (inside the caller's transaction)."""
         at = now()
@@ -609,13 +664,6 @@ def _brief(exc: BaseException, limit: int = 160) -> str:
     """SQLite's message on one short line (a damaged schema's error quotes its SQL)."""
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "analyst"
 
 
 def _colour_for(name: str) -> str:

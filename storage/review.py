@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotation.model import (
-    CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS, RELIABILITY,
+    CLAIM_LABELS, CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS,
+    RELIABILITY, Span,
 )
+from annotation.tokens import TokenEdges
 from annotation.sources import display_source_name, normalise_source_name
 from storage.changes import Changes
 from storage.project import Project, ProjectError, now
@@ -18,8 +20,17 @@ from storage.project import Project, ProjectError, now
 _PK: dict[str, tuple[str, ...]] = {
     "spans": ("id",), "claims": ("id",), "sources": ("id",), "documents": ("id",),
     "claim_links": ("id",), "doc_labels": ("document_id", "label"),
-    "source_aliases": ("norm_alias",),
+    "source_aliases": ("norm_alias",), "labels": ("name",),
 }
+
+
+class UndecidedSuggestions(ValueError):
+    """A document cannot be marked done while suggestions in it are undecided."""
+
+    def __init__(self, count: int):
+        self.count = count
+        super().__init__(f"{count} suggestion(s) in this article are still undecided: decide them, "
+                         "or mark it done rejecting them")
 
 
 @dataclass
@@ -40,6 +51,7 @@ class Decision:
     count: int | None = None
     message: str = ""
     focus: tuple[str, int] | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
     changes: Changes | None = None  # set when the outermost decision is stored
 
 
@@ -83,7 +95,7 @@ class Review:
 
     def _record(self, d: Decision) -> Changes:
         changes = Changes(action=d.action, id=d.id, count=d.count, message=d.message,
-                          focus=d.focus or _focus_of(d.writes),
+                          focus=d.focus or _focus_of(d.writes), skipped=dict(d.skipped),
                           undo_text=self.undo_text(), redo_text=self.redo_text())
         for c in d.writes:
             changes.add(c.table, _key_value(c.table, c.key), c.document_id)
@@ -123,6 +135,10 @@ class Review:
         changed = {k: v for k, v in values.items() if old.get(k) != v}
         if not changed:
             return
+        if "status" in changed and table in ("spans", "claims") and old.get("annotator") is None:
+            # A model suggestion an analyst decided is the analyst's from now on (for agreement);
+            # an imported annotator's span keeps its annotator, the events log says who decided.
+            changed["annotator"] = self.project.who
         if "updated_at" in old:
             changed["updated_at"] = now()
         _write(self.project, table, key, changed)
@@ -228,7 +244,10 @@ class Review:
                 span = self.project.span(sid)
                 d.focus = d.focus or ("span", sid)
                 self._update("spans", {"id": sid}, span.document_id, status=status)
-                self._touch_document(span.document_id)
+                if status == "suggested":
+                    self._reopen(span.document_id)
+                else:
+                    self._touch_document(span.document_id)
         return self._result(d)
 
     def relabel(self, span_id: int, label: str) -> Changes:
@@ -264,7 +283,7 @@ class Review:
                 self._update("spans", {"id": row[0]}, doc_id, status="accepted")
                 span_id = row[0]
             else:
-                span_id = self._insert("spans", _new_span(doc_id, start, end, label), doc_id)
+                span_id = self._insert("spans", self._span_row(doc_id, start, end, label), doc_id)
             d.id, d.focus = span_id, ("span", span_id)
             self._touch_document(doc_id)
         return self._result(d)
@@ -285,15 +304,18 @@ class Review:
     def apply_to_all(self, span_id: int, decision: str, *, scope: str = "document") -> Changes:
         """Decide every mention of this span's text at once: 'accept', 'reject' or a label.
 
-        scope is 'document' or 'project'. Mentions that are not spans yet are created when the
-        decision is to accept or relabel. Spans an analyst already decided are left alone.
-        The changes' `count` is how many spans were decided or created.
+        scope is 'document' or 'project'. A mention is the same text as whole spaCy tokens.
+        Mentions that are not spans yet are created when the decision is to accept or relabel,
+        unless they would overlap an accepted entity (claim parts are another layer); spans an
+        analyst already decided are left alone. The changes' `count` is how many spans were
+        decided or created, `skipped` how many mentions were left out and why, and `message`
+        says both.
         """
         span = self.project.span(span_id)
-        text = self.project.document(span.document_id).text[span.start:span.end]
+        text = self.project.document_text(span.document_id)[span.start:span.end]
         if not text.strip():
             return Changes(action="apply to all", count=0, undo_text=self.undo_text(),
-                           redo_text=self.redo_text())
+                           redo_text=self.redo_text(), message="Nothing to apply: the span is blank")
         label = span.label if decision in ("accept", "reject") else decision
         if decision not in ("accept", "reject"):
             self._require_label(label)
@@ -305,38 +327,61 @@ class Review:
                 doc_ids.insert(0, span.document_id)
         else:
             raise ValueError(f"unknown scope {scope!r}")
-        pattern = re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)")
-        n = 0
+        reject = decision == "reject"
         with self.decision(f"{decision} every '{_short(text)}' in the {scope}") as d:
             d.focus = ("span", span_id)
+            n = 0
             for doc_id in doc_ids:
-                doc_text = self.project.document_text(doc_id)
-                spans = self.project.conn.execute(
-                    'SELECT id, start, "end", label, status FROM spans WHERE document_id = ?'
-                    " AND label NOT IN ('Source', 'Cue', 'Content', 'Attribution')",
-                    (doc_id,)).fetchall()
-                by_range: dict[tuple[int, int], list[tuple]] = {}
-                for s in spans:
-                    by_range.setdefault((s[1], s[2]), []).append(s)
-                for m in pattern.finditer(doc_text):
-                    found = by_range.get((m.start(), m.end()), [])
-                    for sid, _s, _e, slabel, status in found:
-                        if sid != span_id and status != "suggested":
-                            continue  # an analyst's earlier decision stands
-                        if decision == "accept":
-                            self._update("spans", {"id": sid}, doc_id, status="accepted")
-                        elif decision == "reject":
-                            self._update("spans", {"id": sid}, doc_id, status="rejected")
-                        else:
-                            self._update("spans", {"id": sid}, doc_id, label=label,
-                                         status="accepted")
-                        n += 1
-                    if not found and decision != "reject":
-                        self._insert("spans", _new_span(doc_id, m.start(), m.end(), label), doc_id)
-                        n += 1
+                n += self._apply_in(doc_id, text, span_id, label, reject, d.skipped)
                 self._touch_document(doc_id)
             d.count = n
+            where = "this article" if scope == "document" else "the project"
+            d.message = (f"{'Rejected' if reject else 'Accepted'} {n} mention(s) of “{_short(text)}”"
+                         f" in {where}" + _skipped_text(d.skipped))
         return self._result(d)
+
+    def _apply_in(self, doc_id: int, text: str, origin_id: int, label: str, reject: bool,
+                  skipped: dict[str, int]) -> int:
+        """Apply-to-all in one document; returns how many spans it decided or created."""
+        doc_text = self.project.document_text(doc_id)
+        tokens = TokenEdges(doc_text)
+        starts, ends = set(tokens.starts), set(tokens.ends)
+        entities = [s for s in self.project.spans(doc_id) if s.label not in CLAIM_LABELS]
+        by_range: dict[tuple[int, int], list[Span]] = {}
+        for s in entities:
+            by_range.setdefault((s.start, s.end), []).append(s)
+        # What a new or newly accepted entity must not overlap: the accepted entities.
+        taken = [(s.start, s.end) for s in entities if s.status == "accepted" and s.id != origin_id]
+        n = 0
+        for m in re.finditer(re.escape(text), doc_text):
+            rng = m.span()
+            # The span itself first, then those with the label wanted, then the others.
+            found = sorted(by_range.get(rng, []),
+                           key=lambda s: (s.id != origin_id, s.label != label, s.id))
+            undecided = [s for s in found if s.id == origin_id or s.status == "suggested"]
+            if (found or reject) and not undecided:
+                continue  # an analyst's earlier decision stands (or nothing to reject)
+            if all(s.id != origin_id for s in found) and not (rng[0] in starts and rng[1] in ends):
+                _count(skipped, "inside a longer token")
+                continue
+            for s in undecided:
+                if reject:
+                    self._update("spans", {"id": s.id}, doc_id, status="rejected")
+                elif s.id != origin_id and _overlaps(rng, taken):
+                    _count(skipped, "overlapping an accepted entity")
+                    continue
+                else:
+                    self._update("spans", {"id": s.id}, doc_id, label=label, status="accepted")
+                    taken.append(rng)
+                n += 1
+            if not found and not reject:
+                if _overlaps(rng, taken):
+                    _count(skipped, "overlapping an accepted entity")
+                    continue
+                self._insert("spans", self._span_row(doc_id, rng[0], rng[1], label), doc_id)
+                taken.append(rng)
+                n += 1
+        return n
 
     def _documents_mentioning(self, text: str) -> list[int]:
         phrase = '"' + " ".join(re.findall(r"\w+", text)).replace('"', '""') + '"'
@@ -347,12 +392,41 @@ class Review:
             (f"text : {phrase}",))]
 
     # -- documents --------------------------------------------------------------------------------
-    def set_document_status(self, doc_id: int, status: str) -> Changes:
+    def set_document_status(self, doc_id: int, status: str, *,
+                            resolve: str | None = None) -> Changes:
+        """Mark a document new, in review or done. A done document has no undecided suggestion:
+        when some remain, `resolve="reject"` rejects them in the same step (one undo brings them
+        back); without it, UndecidedSuggestions says how many there are and nothing changes."""
         if status not in DOC_STATUSES:
             raise ValueError(f"unknown status {status!r}; one of {', '.join(DOC_STATUSES)}")
-        with self.decision(f"mark {status}") as d:
+        if resolve not in (None, "reject"):
+            raise ValueError(f"unknown resolve {resolve!r}: 'reject' or nothing")
+        left = self.project.undecided_count(doc_id) if status == "done" else 0
+        if left and resolve is None:
+            raise UndecidedSuggestions(left)
+        action = f"mark {status}" + (f" rejecting {left} undecided" if left else "")
+        with self.decision(action) as d:
+            if left:
+                for (cid,) in self.project.conn.execute(
+                        "SELECT id FROM claims WHERE document_id = ? AND status = 'suggested'",
+                        (doc_id,)).fetchall():
+                    self._update("claims", {"id": cid}, doc_id, status="rejected")
+                for (sid,) in self.project.conn.execute(
+                        "SELECT id FROM spans WHERE document_id = ? AND status = 'suggested'",
+                        (doc_id,)).fetchall():
+                    self._update("spans", {"id": sid}, doc_id, status="rejected")
+                d.count = left
             self._update("documents", {"id": doc_id}, doc_id, status=status)
+            d.message = f"Article marked {status}" + (
+                f"; rejected the {left} undecided suggestion(s) (Undo brings them back)" if left else "")
         return self._result(d)
+
+    def _reopen(self, doc_id: int) -> None:
+        """A suggestion made undecided again: its document cannot stay done."""
+        if self.project.document_status(doc_id) == "done":
+            self._update("documents", {"id": doc_id}, doc_id, status="in review")
+        else:
+            self._touch_document(doc_id)
 
     def _touch_document(self, doc_id: int) -> None:
         if self.project.document_status(doc_id) == "new":
@@ -393,7 +467,7 @@ class Review:
             for role, rng in (("Content", content), ("Cue", cue), ("Source", source)):
                 if rng is not None:
                     self._check_range(doc_id, *rng)
-                    ids[role] = self._insert("spans", _new_span(doc_id, rng[0], rng[1], role), doc_id)
+                    ids[role] = self._insert("spans", self._span_row(doc_id, rng[0], rng[1], role), doc_id)
             source_id = None
             if source is not None:
                 text = self.project.document_text(doc_id)[source[0]:source[1]]
@@ -419,7 +493,7 @@ class Review:
             new_id = None
             if rng is not None:
                 self._check_range(claim.document_id, *rng)
-                new_id = self._insert("spans", _new_span(claim.document_id, rng[0], rng[1], role),
+                new_id = self._insert("spans", self._span_row(claim.document_id, rng[0], rng[1], role),
                                       claim.document_id)
             values: dict[str, Any] = {column: new_id}
             if role == "Source":
@@ -455,6 +529,10 @@ class Review:
         with self.decision(f"grade claim {credibility or 'ungraded'}") as d:
             d.focus = ("claim", claim_id)
             self._update("claims", {"id": claim_id}, claim.document_id, credibility=credibility)
+            if claim.status == "suggested" and credibility is not None:
+                # Grading is a judgement on the claim: a suggested claim is accepted with it.
+                self._set_claim_status(claim_id, "accepted")
+                d.message = f"Graded the claim {credibility} and accepted it"
             self._touch_document(claim.document_id)
         return self._result(d)
 
@@ -498,6 +576,15 @@ class Review:
     def unlink_claims(self, link_id: int) -> Changes:
         with self.decision("remove claim link") as d:
             self._delete("claim_links", {"id": link_id}, None)
+        return self._result(d)
+
+    # -- the label scheme ---------------------------------------------------------------------------
+    def set_label_description(self, label: str, description: str | None) -> Changes:
+        """The annotation guideline of a label (blank: back to the default meaning)."""
+        self._require_label(label)
+        text = (description or "").strip() or None
+        with self.decision(f"guideline for {label}") as d:
+            self._update("labels", {"name": label}, None, description=text)
         return self._result(d)
 
     # -- the source registry ------------------------------------------------------------------------
@@ -583,6 +670,13 @@ class Review:
         return self._result(d)
 
     # -- checks -----------------------------------------------------------------------------------
+    def _span_row(self, doc_id: int, start: int, end: int, label: str) -> dict[str, Any]:
+        """A span the analyst makes: accepted, and theirs."""
+        stamp = now()
+        return {"document_id": doc_id, "start": start, "end": end, "label": label,
+                "origin": "analyst", "status": "accepted", "annotator": self.project.who,
+                "model": None, "fragments": None, "created_at": stamp, "updated_at": stamp}
+
     def _require_label(self, label: str) -> None:
         if not self.project.conn.execute("SELECT 1 FROM labels WHERE name = ?", (label,)).fetchone():
             raise ValueError(f"unknown label {label!r}: add it to the project's labels first")
@@ -635,13 +729,6 @@ def _focus_of(writes: list[_Change]) -> tuple[str, int] | None:
     return None
 
 
-def _new_span(doc_id: int, start: int, end: int, label: str) -> dict[str, Any]:
-    stamp = now()
-    return {"document_id": doc_id, "start": start, "end": end, "label": label,
-            "origin": "analyst", "status": "accepted", "annotator": None, "model": None,
-            "fragments": None, "created_at": stamp, "updated_at": stamp}
-
-
 def _with_key(key: dict[str, Any], values: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if values is None else {**key, **values}
 
@@ -656,6 +743,18 @@ def _write(project: Project, table: str, key: dict[str, Any], values: dict[str, 
 def _delete(project: Project, table: str, key: dict[str, Any]) -> None:
     where = " AND ".join(f'"{k}" = ?' for k in key)
     project.conn.execute(f'DELETE FROM "{table}" WHERE {where}', tuple(key.values()))
+
+
+def _overlaps(rng: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(a < rng[1] and rng[0] < b for a, b in taken)
+
+
+def _count(counter: dict[str, int], reason: str) -> None:
+    counter[reason] = counter.get(reason, 0) + 1
+
+
+def _skipped_text(skipped: dict[str, int]) -> str:
+    return "; skipped " + ", ".join(f"{n} {why}" for why, n in skipped.items()) if skipped else ""
 
 
 def _short(text: str, n: int = 30) -> str:

@@ -92,6 +92,7 @@ class ReviewModel:
         self.reveal = True  # whether the view should scroll to the current item
         self._edges: TokenEdges | None = None
         self._registry: list[Source] | None = None
+        self._labels: dict[str, str] | None = None  # label -> guideline
         self._advance_message = ""
 
     # -- what the open article holds ----------------------------------------------------------------
@@ -159,6 +160,8 @@ class ReviewModel:
         the spans and claims they name, then keep (or advance from) the current item."""
         if changes.registry:
             self._registry = None
+        if changes.labels:
+            self._labels = None
         if self.doc_id is None:
             return
         if not (changes.spans or changes.claims):
@@ -183,8 +186,9 @@ class ReviewModel:
 
     def project_changed(self) -> None:
         """Work outside decisions (an import, pre-annotation) changed the project: forget what is
-        kept from it (the registry); the article is read again when it is opened."""
+        kept from it (the registry, labels); the article is read again when it is opened."""
         self._registry = None
+        self._labels = None
 
     def reload(self) -> None:
         """Re-read the open article's spans and claims whole (after work that changed many)."""
@@ -402,6 +406,60 @@ class ReviewModel:
         self.select(target.kind, target.id, focus=target.focus)
         return target
 
+    # -- what the view says about what is under the mouse ----------------------------------------------
+    def describe_at(self, offset: int) -> list[str]:
+        """One line per item under a character, in the order clicks cycle through them: label,
+        status, origin and claim role (for the hover tooltip)."""
+        guidelines = self._guidelines()
+        lines = []
+        for t in self.targets_at(offset):
+            if t.kind == "span":
+                s = self.spans[t.id]
+                line = f"{s.label} — {s.status}, {origin_text(s)}"
+                if guidelines.get(s.label):
+                    line += f"\n    {guidelines[s.label]}"
+                lines.append(line)
+                continue
+            c = self.claims[t.id]
+            part = self.spans[t.focus] if t.focus is not None else None
+            if part is None:
+                continue
+            code = self.claim_code(c)
+            lines.append(f"{part.label} of a claim ({c.status}{', ' + code if code else ''})"
+                         f" — {origin_text(part)}")
+        return lines
+
+    def _guidelines(self) -> dict[str, str]:
+        if self._labels is None:
+            self._labels = {lab["name"]: lab.get("description") or "" for lab in self.project.labels()}
+        return self._labels
+
+    def claim_code(self, claim: Claim) -> str:
+        """The claim's combined Admiralty grade ("C2"), from its source's reliability."""
+        reliability = None
+        if claim.source_id is not None:
+            reliability = self._reliabilities().get(claim.source_id)
+        return admiralty_code(reliability, claim.credibility)
+
+    def _reliabilities(self) -> dict[int, str | None]:
+        return {s.id: s.reliability for s in self.registry()}
+
+    def claim_codes(self) -> list[tuple[int, int, str]]:
+        """(start, end, code) of each graded claim of the article, where its text begins (the
+        view writes the code beside it)."""
+        reliabilities = self._reliabilities()
+        out = []
+        for c in self.claims.values():
+            if c.status == "rejected":
+                continue
+            code = admiralty_code(reliabilities.get(c.source_id) if c.source_id else None,
+                                  c.credibility)
+            parts = self._parts(c)
+            if code and parts:
+                first = min(parts, key=lambda p: p.start)
+                out.append((first.start, first.end, code))
+        return sorted(out)
+
     # -- tokens ------------------------------------------------------------------------------------------
     def tokens(self) -> TokenEdges:
         """spaCy's tokens of the open article (made on first use, kept while it is open)."""
@@ -412,6 +470,31 @@ class ReviewModel:
     def snap(self, rng: tuple[int, int] | None) -> tuple[int, int] | None:
         """A selection outwards to whole tokens, without white space at its edges."""
         return self.tokens().snap(*rng) if rng is not None else None
+
+    # -- selecting with the keys: a token caret ---------------------------------------------------------
+    def step_selection(self, selection: tuple[int, int] | None,
+                       backwards: bool = False) -> tuple[int, int] | None:
+        """Right / Left: select one token, the one after (before) the selection, or after
+        (before) the current item when nothing is selected; None at the text's edge."""
+        tokens = self.tokens()
+        if not len(tokens):
+            return None
+        rng = self.snap(selection)
+        if rng is None:
+            cur = self.outline().focus
+            if cur is None:
+                return tokens.step(-1) if not backwards else tokens.step(len(self.text) + 1, True)
+            rng = cur
+        return tokens.step(rng[0] if backwards else rng[1], backwards=backwards)
+
+    def resize_selection(self, selection: tuple[int, int], which: str) -> tuple[int, int] | None:
+        """Shift(+Ctrl)+arrows on selected text: move its end (start) by one token, as the same
+        keys move a span's boundary; None when it cannot move that way."""
+        rng = self.snap(selection)
+        if rng is None:
+            return None
+        moved = self.tokens().move(rng[0], rng[1], which)
+        return moved if moved != rng else None
 
     # -- decisions on the current item -------------------------------------------------------------------
     # Each stores one undoable step through Review, brings the article in step, and returns
@@ -501,13 +584,8 @@ class ReviewModel:
         if s is None or s.label in CLAIM_LABELS:
             raise NothingToDo("Apply-to-all works on an entity span: select one first")
         # The label (not "accept") so a relabelled span carries its new label to every mention.
-        text = self.span_text(s)
-        changes = self._after(self.review.apply_to_all(s.id, "reject" if reject else s.label,
-                                                       scope=scope), advance=True)
-        where = "this article" if scope == "document" else "the project"
-        changes.message = (f"{'Rejected' if reject else 'Accepted'} {changes.count or 0} mention(s)"
-                           f" of “{text}” in {where}")
-        return changes
+        return self._after(self.review.apply_to_all(s.id, "reject" if reject else s.label,
+                                                    scope=scope), advance=True)
 
     # -- claims ---------------------------------------------------------------------------------------
     def mark_claim(self, selection: tuple[int, int] | None) -> Changes:
@@ -561,12 +639,16 @@ class ReviewModel:
         return self._after(self.review.set_claim_note(c.id, note), keep=("claim", c.id))
 
     # -- the article ------------------------------------------------------------------------------------
-    def toggle_done(self) -> Changes:
+    def undecided_left(self) -> int:
+        """Suggestions in the open article no analyst has decided (claims count once)."""
+        return self.project.undecided_count(self.doc_id) if self.doc_id is not None else 0
+
+    def toggle_done(self, resolve: str | None = None) -> Changes:
+        """Mark the article done (again: back to in review). With undecided suggestions left,
+        Review refuses (UndecidedSuggestions) unless `resolve="reject"` rejects them."""
         doc_id = self._open_doc()
         new = "in review" if self.project.document_status(doc_id) == "done" else "done"
-        changes = self._after(self.review.set_document_status(doc_id, new))
-        changes.message = f"Article marked {new}"
-        return changes
+        return self._after(self.review.set_document_status(doc_id, new, resolve=resolve))
 
     def toggle_doc_label(self, label: str) -> Changes:
         return self._after(self.review.toggle_document_label(self._open_doc(), label))
@@ -579,10 +661,28 @@ class ReviewModel:
         return self._replayed(self.review.redo())
 
     def _replayed(self, changes: Changes) -> Changes:
+        """After undo or redo: the article in step, and the item the step was about current."""
         self.apply(changes)
         if changes.documents and self.doc_id not in changes.documents:
             changes.message += " (in another article)"
+        elif changes.focus is not None:
+            kind, row_id = changes.focus
+            if kind == "span" and row_id in self.spans:
+                self.select_span(row_id)
+            elif kind == "claim":
+                self.select("claim", row_id)
         return changes
+
+
+def origin_text(span: Span) -> str:
+    """Who made a span and who decided it, in words."""
+    if span.origin == "model":
+        made = f"suggested by the model {span.model}" if span.model else "suggested by the model"
+        return made + (f", decided by {span.annotator}" if span.annotator and
+                       span.status != "suggested" else "")
+    if span.origin == "analyst":
+        return f"made by {span.annotator}" if span.annotator else "made by an analyst"
+    return f"imported from {span.annotator}" if span.annotator else "imported"
 
 
 def admiralty_code(reliability: str | None, credibility: int | None) -> str:

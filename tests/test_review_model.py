@@ -8,6 +8,7 @@ from annotation.model import ClaimRecord, NewDocument, SpanRecord
 from annotation.tokens import TokenEdges
 from storage.ingest import store_documents
 from storage.project import Project
+from storage.review import UndecidedSuggestions
 from storage.review_model import NothingToDo, ReviewModel, Target, admiralty_code
 
 TEXT = ("President Bashar al-Assad's forces shelled Homs city, the Syrian Observatory said. "
@@ -126,6 +127,10 @@ def test_clicking_again_cycles_entity_then_claim_part_then_claim(model):
     assert m.click(len(TEXT) - 1) is None   # the full stop: nothing there
 
 
+def c_parts(m: ReviewModel, claim_id: int) -> list[int]:
+    return m.claims[claim_id].part_ids()
+
+
 def _span_id(m: ReviewModel, phrase: str) -> int:
     return next(s.id for s in m.spans.values() if m.span_text(s) == phrase and s.label not in
                 ("Content", "Cue", "Source"))
@@ -186,8 +191,11 @@ def test_claim_view_shows_parts_focus_source_and_grades(model, project_path):
     changes = m.set_claim_source(src)
     assert changes.claims == {claim_id} and m.claim_view().source.name.startswith("Syrian Observatory")
     changes = m.grade_claim(2)
-    assert changes.claims == {claim_id} and not changes.spans
+    # Grading a suggested claim accepts it (and its parts), in the same undoable step.
+    assert changes.claims == {claim_id} and changes.spans == set(c_parts(m, claim_id))
+    assert changes.message == "Graded the claim 2 and accepted it"
     assert m.claim_view().grade == "B2" and m.current.key == ("claim", claim_id)
+    assert m.claims[claim_id].status == "accepted"
     m.click(at("said")[0])
     assert m.claim_view().focus.label == "Cue" and m.claim_view().focus_text == "said"
     assert stored(project_path, "SELECT credibility, source_id FROM claims WHERE id = ?",
@@ -216,7 +224,7 @@ def test_each_decision_returns_its_changes_and_the_rows_match(model, project_pat
     m.select("span", _span_id(m, "Reuters"))
     changes = m.apply_to_all("project")       # both articles' "Reuters"
     assert changes.documents == {1, 2} and len(changes.spans) == 2 and changes.count == 2
-    assert "Accepted 2 mention(s) of “Reuters” in the project" == changes.message
+    assert changes.message == "Accepted 2 mention(s) of “Reuters” in the project"
     assert stored(project_path, "SELECT document_id, label, status FROM spans WHERE label = 'ORG'"
                                 " AND substr((SELECT text FROM documents d WHERE d.id = document_id),"
                                 " start + 1, \"end\" - start) = 'Reuters' ORDER BY document_id") == [
@@ -228,9 +236,15 @@ def test_each_decision_returns_its_changes_and_the_rows_match(model, project_pat
     with pytest.raises(NothingToDo):
         m.grade_source("A")                   # the claim has no registry source yet
 
-    changes = m.toggle_done()
-    assert changes.documents == {1} and changes.counts and changes.message == "Article marked done"
+    left = m.undecided_left()
+    with pytest.raises(UndecidedSuggestions):
+        m.toggle_done()
+    assert stored(project_path, "SELECT status FROM documents WHERE id = 1") == [("in review",)]
+    changes = m.toggle_done(resolve="reject")
+    assert changes.documents == {1} and changes.counts and changes.count == left == 5
+    assert changes.message.startswith("Article marked done; rejected the 5 undecided")
     assert stored(project_path, "SELECT status FROM documents WHERE id = 1") == [("done",)]
+    assert not any(it.status == "suggested" for it in m.items)
     changes = m.toggle_doc_label("credible")
     assert changes.doc_labels == {1} and m.doc_labels() == ["credible"]
 

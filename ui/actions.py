@@ -25,6 +25,7 @@ class ActionSpec:
     arg: Any = None
     checkable: bool = False
     needs_project: bool = True
+    article_only: bool = False  # its keys act only while the article has the focus (arrows)
 
     @property
     def id(self) -> str:
@@ -43,6 +44,8 @@ class WindowCommands(Protocol):
     def preannotate(self) -> None: ...
     def show_stats(self) -> None: ...
     def show_sources(self) -> None: ...
+    def show_label_guidelines(self) -> None: ...
+    def ask_analyst_name(self) -> None: ...
     def close(self) -> bool: ...
     def focus_search(self) -> None: ...
     def focus_article(self) -> None: ...
@@ -64,6 +67,8 @@ class ReviewCommands(Protocol):
     def apply_all(self, scope: str) -> None: ...
     def reject_all(self, scope: str) -> None: ...
     def label_key(self, label: str) -> None: ...
+    def pick_label(self) -> None: ...
+    def step_selection(self, backwards: bool) -> None: ...
     def mark_claim(self) -> None: ...
     def set_claim_part(self, role: str) -> None: ...
     def grade_claim(self, grade: int | None) -> None: ...
@@ -97,6 +102,9 @@ def action_specs(labels: list[dict] | None, window: WindowCommands,
              w.show_stats),
         spec("show_sources", "Source &Registry…", ("Ctrl+R",), "File",
              "the project's sources and grades", w.show_sources),
+        spec("analyst_name", "Analyst &Name…", (), "File",
+             "the name your decisions are recorded under (asked once; change it here)",
+             w.ask_analyst_name, needs_project=False),
         spec("quit", "&Quit", ("Ctrl+Q",), "File", "close the window (work is already saved)",
              w.close, needs_project=False),
 
@@ -120,14 +128,30 @@ def action_specs(labels: list[dict] | None, window: WindowCommands,
              r.reset),
         spec("delete_span", "&Delete Span", ("Shift+Delete",), "Review",
              "remove the current span altogether", r.delete_span),
+        spec("select_next_token", "Select the Next Token", ("Right",), "Review",
+             "select the token after the selection (or the current item): a span without the "
+             "mouse, then Shift+arrows resize it and a label key makes it a span",
+             r.step_selection, False, article_only=True),
+        spec("select_prev_token", "Select the Previous Token", ("Left",), "Review",
+             "select the token before the selection (or the current item)",
+             r.step_selection, True, article_only=True),
         spec("grow_end", "Grow End by a Token", ("Shift+Right",), "Review",
-             "move the end one token right", r.move_boundary, "grow_end"),
+             "move the end one token right (of the selection when text is selected, else of the "
+             "current span)", r.move_boundary, "grow_end"),
         spec("shrink_end", "Shrink End by a Token", ("Shift+Left",), "Review",
-             "move the end one token left", r.move_boundary, "shrink_end"),
+             "move the end one token left (selection, else current span)", r.move_boundary,
+             "shrink_end"),
         spec("grow_start", "Grow Start by a Token", ("Ctrl+Shift+Left",), "Review",
-             "move the start one token left", r.move_boundary, "grow_start"),
+             "move the start one token left (selection, else current span)", r.move_boundary,
+             "grow_start"),
         spec("shrink_start", "Shrink Start by a Token", ("Ctrl+Shift+Right",), "Review",
-             "move the start one token right", r.move_boundary, "shrink_start"),
+             "move the start one token right (selection, else current span)", r.move_boundary,
+             "shrink_start"),
+        spec("pick_label", "&Label As… (Type to Filter)", ("E",), "Review",
+             "choose any label by typing part of it: relabels the current span, or makes the "
+             "selection a span", r.pick_label),
+        spec("label_guidelines", "Label &Guidelines…", ("Ctrl+G",), "Review",
+             "what each label means: read and edit the guidelines", w.show_label_guidelines),
         spec("apply_all", "Accept Every Mention in This Article", ("Shift+A",), "Review",
              "give every mention of this text in the article the current label",
              r.apply_all, "document"),
@@ -149,8 +173,10 @@ def action_specs(labels: list[dict] | None, window: WindowCommands,
              r.set_claim_part, "Source"),
     ]
     for lab in labels:
-        if lab["kind"] == "entity" and lab.get("key"):
-            specs.append(spec("label_key", f"Label {lab['name']}", (lab["key"],), "Review",
+        if lab["kind"] == "entity":
+            # Every label can be assigned from the menus; those with a key also by their key.
+            keys = (lab["key"],) if lab.get("key") else ()
+            specs.append(spec("label_key", f"Label {lab['name']}", keys, "Review",
                               f"relabel the current span as {lab['name']}; with text selected, "
                               f"create a {lab['name']} span", r.label_key, lab["name"]))
     for grade, meaning in CREDIBILITY.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from storage.analyst import stored_analyst_name
 from ui import ops
 from ui.main_window import MainWindow
 
@@ -19,6 +20,8 @@ def run_app(argv: list[str]) -> int:
     app.setStyle("Fusion")
     window = MainWindow()
     window.show()
+    if stored_analyst_name() is None:  # the first start: who is deciding?
+        QTimer.singleShot(0, lambda: window.ask_analyst_name(first_time=True))
     target = argv[0] if argv else None
     if target == "demo":
         QTimer.singleShot(0, lambda: open_demo(window))

@@ -6,11 +6,13 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QVBoxLayout,
+    QDialog, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter,
+    QVBoxLayout,
 )
 
 from annotation.pipeline import model_version
 from annotation.tokens import tokenizer
+from storage.analyst import analyst_name, set_analyst_name
 from storage.backup import backup_on_open
 from storage.changes import Changes
 from storage.preannotate import annotate
@@ -23,6 +25,7 @@ from ui.cheat_sheet import CheatSheet
 from ui.document_list import DocumentList
 from ui.export_dialog import ExportDialog
 from ui.import_dialog import ImportDialog
+from ui.labels_dialog import LabelGuidelinesDialog
 from ui.review_controller import ReviewController
 from ui.side_panel import SidePanel
 from ui.sources_dialog import SourcesDialog
@@ -64,10 +67,15 @@ class MainWindow(QMainWindow):
 
         self.model_label = QLabel("Model: not loaded")
         self.counts_label = QLabel("")
-        for w in (self.model_label, self.counts_label):
+        self.analyst_label = QLabel("")
+        self.analyst_label.setToolTip("your decisions are recorded under this name "
+                                      "(File ▸ Analyst Name… changes it)")
+        for w in (self.model_label, self.counts_label, self.analyst_label):
             w.setTextFormat(Qt.PlainText)
         self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.analyst_label)
         self.statusBar().addPermanentWidget(self.model_label)
+        self._show_analyst()
 
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
@@ -124,6 +132,7 @@ class MainWindow(QMainWindow):
         """(Re)create every action from the table: label keys depend on the project's labels."""
         for action in self.actions_by_id.values():
             self.removeAction(action)
+            self.view.removeAction(action)
             action.deleteLater()
         self.actions_by_id = {}
         for old in self.menuBar().findChildren(QMenu):
@@ -135,11 +144,15 @@ class MainWindow(QMainWindow):
         for spec in self.specs:
             action = QAction(spec.text, self)
             action.setShortcuts([QKeySequence(k) for k in spec.keys])
-            action.setShortcutContext(Qt.WindowShortcut)
             action.setStatusTip(spec.help)
             action.setCheckable(spec.checkable)
             action.triggered.connect(lambda _checked=False, run=spec.run: run())
-            self.addAction(action)
+            if spec.article_only:  # the arrows stay the list's and the search box's elsewhere
+                action.setShortcutContext(Qt.WidgetShortcut)
+                self.view.addAction(action)
+            else:
+                action.setShortcutContext(Qt.WindowShortcut)
+                self.addAction(action)
             self.actions_by_id[spec.id] = action
             menu = menus[spec.menu]
             if spec.name in ("grade_claim", "grade_source", "label_key", "toggle_doc_label"):
@@ -200,6 +213,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.doc_list.set_project(project)
         self.setWindowTitle(f"Credence — {path.name}")
+        self._show_analyst()
         self._update_undo_texts()
         if not self.doc_list.select_first():
             self.controller.open_document(None)
@@ -259,6 +273,8 @@ class MainWindow(QMainWindow):
             self._refresh_doc_labels()
         if changes.counts:
             self._counts_timer.start()
+        if changes.labels:
+            self._on_labels_changed()
         self._update_undo_texts(changes)
 
     def _refresh_doc_labels(self) -> None:
@@ -266,6 +282,15 @@ class MainWindow(QMainWindow):
         for spec in self.specs:
             if spec.name == "toggle_doc_label":
                 self.actions_by_id[spec.id].setChecked(spec.arg in present)
+
+    def _on_labels_changed(self) -> None:
+        """The label scheme changed (a guideline): legend, colours, menus and tooltips follow."""
+        if self.project is None:
+            return
+        labels = self.project.labels()
+        self.view.set_colours(labels)
+        self.side.set_labels(labels)
+        self._build_actions()
 
     def _update_undo_texts(self, changes: Changes | None = None) -> None:
         undo, redo = self.actions_by_id.get("undo"), self.actions_by_id.get("redo")
@@ -359,6 +384,36 @@ class MainWindow(QMainWindow):
         dialog = SourcesDialog(self, self.project, self.review_model.review)
         dialog.changed.connect(self.controller.apply_changes)
         dialog.exec()
+
+    def show_label_guidelines(self) -> None:
+        dialog = LabelGuidelinesDialog(self, self.project, self.review_model.review)
+        dialog.changed.connect(self.controller.apply_changes)
+        dialog.exec()
+
+    # -- who decides ------------------------------------------------------------------------------------
+    def ask_analyst_name(self, first_time: bool = False) -> None:
+        """File ▸ Analyst Name…: the name decisions are recorded under. The app asks once, at its
+        first start; the name offered (the OS user name) is kept if the question is dismissed."""
+        name, ok = QInputDialog.getText(
+            self, "Analyst name", "Your decisions are recorded under this name (as the annotator "
+            "of what you decide, for agreement between analysts):", text=analyst_name())
+        if ok or first_time:
+            self.set_analyst_name(name if ok else analyst_name())
+
+    def set_analyst_name(self, name: str) -> bool:
+        try:
+            stored = set_analyst_name(name)
+        except (ValueError, OSError) as exc:
+            self._warn("Analyst name", str(exc))
+            return False
+        if self.project is not None:
+            self.project.who = stored  # from the next decision on
+        self._show_analyst()
+        return True
+
+    def _show_analyst(self) -> None:
+        who = self.project.who if self.project is not None else analyst_name()
+        self.analyst_label.setText(f"Analyst: {who}")
 
     def preannotate(self) -> None:
         if self.project is None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
 
+from annotation.model import CLAIM_ROLES
 from storage.changes import Changes
 from storage.project import ProjectError
 from storage.review_model import NONE_LEFT, ReviewModel
 from ui.article_view import ArticleView
+from ui.label_picker import LabelPicker
 from ui.side_panel import SidePanel
 
 BUSY = "Busy with an import or annotation: decisions wait until it finishes"
@@ -31,7 +34,10 @@ class ReviewController(QObject):
         self.side = side
         self.is_busy = is_busy
         self.model: ReviewModel | None = None
+        self.done_box: QMessageBox | None = None       # "reject the remaining N?" while open
+        self.label_picker: LabelPicker | None = None   # E's picker while open
         view.clicked.connect(self._on_clicked)
+        view.describe = self._describe
         side.credibility_chosen.connect(self.grade_claim)
         side.reliability_chosen.connect(self.grade_source)
         side.registry_chosen.connect(self.set_claim_source)
@@ -42,6 +48,9 @@ class ReviewController(QObject):
         self.model = model
         if model is not None:
             self.view.set_colours(model.project.labels())
+
+    def _describe(self, offset: int) -> list[str]:
+        return self.model.describe_at(offset) if self.model is not None else []
 
     # -- showing ------------------------------------------------------------------------------------
     def open_document(self, doc_id: int | None) -> None:
@@ -54,6 +63,7 @@ class ReviewController(QObject):
             self.view.clear_document()
         else:
             self.view.show_document(m.text, m.spans.values())
+            self.view.set_claim_codes(m.claim_codes())
         self._show_current()
         self.side.set_doc_labels(m.doc_labels(), enabled=doc_id is not None)
 
@@ -73,7 +83,8 @@ class ReviewController(QObject):
             self.side.show_span(s, m.span_text(s))
             return
         v = m.claim_view()
-        self.side.show_claim(v.claim, v.parts, v.focus, v.focus_text, v.source, m.registry())
+        self.side.show_claim(v.claim, v.parts, v.focus, v.focus_text, v.source, m.registry(),
+                             v.grade)
 
     def show_changes(self, changes: Changes) -> None:
         """Redraw from changes made elsewhere (the source registry) or just now, and pass them on."""
@@ -82,6 +93,8 @@ class ReviewController(QObject):
             return
         if m.doc_id is not None and (changes.spans or changes.claims):
             self.view.update_spans(m.spans.values())
+        if m.doc_id is not None and (changes.claims or changes.registry or changes.spans):
+            self.view.set_claim_codes(m.claim_codes())
         self._show_current()
         if m.doc_id in changes.doc_labels:
             self.side.set_doc_labels(m.doc_labels())
@@ -100,6 +113,7 @@ class ReviewController(QObject):
         if self.model is not None:
             self.model.reload()
             self.view.update_spans(self.model.spans.values())
+            self.view.set_claim_codes(self.model.claim_codes())
             self._show_current()
 
     # -- running a decision ----------------------------------------------------------------------------
@@ -143,6 +157,18 @@ class ReviewController(QObject):
             return
         self._show_current()
 
+    def step_selection(self, backwards: bool = False) -> None:
+        """Right / Left: select the next (previous) token, to make a span without the mouse."""
+        m = self.model
+        if m is None or m.doc_id is None:
+            return
+        rng = m.step_selection(self.view.selection_range(), backwards=backwards)
+        if rng is None:
+            self.message.emit("No more tokens that way")
+            return
+        self.view.select_range(*rng)
+        self.view.ensureCursorVisible()
+
     def select_at(self, offset: int, *, cycle: bool = True) -> None:
         """Make current what is under a character; clicking again there cycles through it."""
         if self.model is not None and self.model.click(offset, cycle=cycle) is not None:
@@ -162,16 +188,49 @@ class ReviewController(QObject):
         self._decide(lambda m: m.reset())
 
     def label_key(self, label: str) -> None:
-        """With text selected, a new span of this label; otherwise relabel the current span."""
+        """With text selected, a new span of this label; otherwise relabel the current span.
+        A claim part (from the picker) sets that part of the current claim, or Content marks one."""
+        if label in CLAIM_ROLES:
+            if label == "Content" and (self.model is None or self.model.current_claim() is None):
+                self.mark_claim()
+            else:
+                self.set_claim_part(label)
+            return
         if self.view.selection_range() is not None:
             self._on_selection(lambda m, sel: m.create_span(label, sel))
         else:
             self._decide(lambda m: m.label(label))
 
+    def pick_label(self) -> None:
+        """E: a picker of every label, filtered as you type; Enter assigns the label."""
+        m = self.model
+        if m is None or m.doc_id is None:
+            return
+        labels = [lab for lab in m.project.labels()
+                  if lab["kind"] == "entity" or lab["name"] in CLAIM_ROLES]
+        selected = self.view.selection_range() is not None
+        hint = ("Enter makes the selected text a span of this label" if selected else
+                "Enter relabels the current span (Content, Cue, Source: a claim's parts)")
+        picker = LabelPicker(labels, hint, self.view.window())
+        picker.chosen.connect(self.label_key)
+        picker.finished.connect(lambda _r: setattr(self, "label_picker", None))
+        self.label_picker = picker
+        picker.open()
+
     def delete_span(self) -> None:
         self._decide(lambda m: m.delete_span())
 
     def move_boundary(self, which: str) -> None:
+        """Shift(+Ctrl)+arrows: resize the selection when text is selected, else the current span."""
+        m = self.model
+        selection = self.view.selection_range()
+        if m is not None and selection is not None:
+            rng = m.resize_selection(selection, which)
+            if rng is None:
+                self.message.emit("The selection cannot move further that way")
+            else:
+                self.view.select_range(*rng)
+            return
         self._decide(lambda m: m.move_boundary(which))
 
     def apply_all(self, scope: str) -> None:
@@ -202,7 +261,37 @@ class ReviewController(QObject):
         self._decide(lambda m: m.set_claim_note(note))
 
     def toggle_done(self) -> None:
-        self._decide(lambda m: m.toggle_done())
+        """D: mark the article done; with suggestions undecided, ask how to resolve them first."""
+        m = self.model
+        if m is None or m.doc_id is None:
+            return
+        left = m.undecided_left() if m.document_status() != "done" else 0
+        if not left:
+            self._decide(lambda m: m.toggle_done())
+            return
+        box = QMessageBox(QMessageBox.Question, "Mark the article done",
+                          f"{left} suggestion(s) in this article are still undecided. A done "
+                          "article holds only what an analyst decided.", QMessageBox.Cancel,
+                          self.view.window())
+        reject = box.addButton(f"&Reject the remaining {left}", QMessageBox.DestructiveRole)
+        keep = box.addButton("&Keep reviewing", QMessageBox.AcceptRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(QMessageBox.Cancel)
+
+        def answered(_result: int) -> None:
+            self.done_box = None
+            if box.clickedButton() is reject:
+                self._decide(lambda m: m.toggle_done(resolve="reject"))
+            elif box.clickedButton() is keep:
+                if m.current is None or m.current.status != "suggested":
+                    self._step(backwards=False)
+                self.message.emit(f"{left} suggestion(s) left to decide: J/K go through them")
+            self.view.window().activateWindow()  # the keys are the review's again
+            self.view.setFocus()
+
+        box.finished.connect(answered)
+        self.done_box = box
+        box.open()
 
     def toggle_doc_label(self, label: str) -> None:
         self._decide(lambda m: m.toggle_doc_label(label))

@@ -36,6 +36,12 @@ def go_to(qtbot, w, pred, limit: int = 200) -> None:
     raise AssertionError("no such item")
 
 
+def answered(qtbot, w) -> None:
+    """Wait until the question box has gone and the window has the keys again."""
+    qtbot.waitUntil(lambda: w.controller.done_box is None, timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+
+
 def click_offset(qtbot, w, offset: int) -> None:
     qtbot.mouseClick(w.view.viewport(), Qt.LeftButton, pos=w.view.point_of(offset))
 
@@ -240,7 +246,14 @@ def test_switch_article_mark_done_and_label(qtbot, window):
     press(qtbot, w, K.Key_N)
     other = c.doc_id
     assert other != seed_id and w.doc_list.current_doc_id() == other
+    left = w.project.undecided_count(other)
+    assert left > 0
     press(qtbot, w, K.Key_D)
+    box = w.controller.done_box
+    assert box is not None and f"{left} suggestion(s)" in box.text()
+    qtbot.keyClick(box, K.Key_R)          # "Reject the remaining N"
+    answered(qtbot, w)
+    assert w.project.undecided_count(other) == 0
     press(qtbot, w, K.Key_L)
     press(qtbot, w, K.Key_1)
     assert stored(w.project.path, "SELECT status FROM documents WHERE id = ?", (other,)) == [("done",)]
@@ -262,7 +275,9 @@ def test_filter_the_list_by_search_status_and_label(qtbot, window, artifacts):
     snap(qtbot, w, artifacts / "review-06-search.png")
     dl.search.clear()
     qtbot.waitUntil(lambda: dl.model.rowCount() == total, timeout=2000)
-    press(qtbot, w, K.Key_D)  # the seed article is done
+    press(qtbot, w, K.Key_D)  # the seed article is done, its undecided suggestions rejected
+    qtbot.keyClick(w.controller.done_box, K.Key_R)
+    answered(qtbot, w)
     dl.status.setCurrentIndex(dl.status.findData("done"))
     done = [r[0] for r in stored(w.project.path, "SELECT name FROM documents WHERE status = 'done'")]
     assert [dl.model.row_data(i).name for i in range(dl.model.rowCount())] == done == [SEED_NAME]
