@@ -26,6 +26,7 @@ APP_VERSION = "0.1.0"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Colours chosen for legibility on a white page; keys 1-9/0 relabel in the review view.
+# The entity labels are the default model's (OntoNotes) scheme, and MISC.
 DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
     # name, kind, colour, key
     ("PERSON", "entity", "#f4a6a6", "1"),
@@ -38,6 +39,16 @@ DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
     ("EVENT", "entity", "#f9cb9c", "8"),
     ("FAC", "entity", "#e6b8af", "9"),
     ("MISC", "entity", "#dddddd", "0"),
+    # The rest of the model's scheme: no key of their own, assigned with E (the label picker).
+    ("TIME", "entity", "#ead1dc", None),
+    ("PERCENT", "entity", "#d0e0e3", None),
+    ("MONEY", "entity", "#c5e1a5", None),
+    ("QUANTITY", "entity", "#e1d5f5", None),
+    ("ORDINAL", "entity", "#b4e0d3", None),
+    ("PRODUCT", "entity", "#fce5cd", None),
+    ("WORK_OF_ART", "entity", "#f6d2e0", None),
+    ("LAW", "entity", "#d7ccc8", None),
+    ("LANGUAGE", "entity", "#c8e6f5", None),
     ("Source", "claim", "#6aa84f", None),
     ("Cue", "claim", "#cc0000", None),
     ("Content", "claim", "#3d85c6", None),
@@ -377,14 +388,15 @@ class Project:
         return row[0]
 
     def undecided_count(self, doc_id: int) -> int:
-        """Suggestions an analyst has not decided in a document: entity spans and claims (a
-        claim's parts are counted with their claim)."""
+        """Suggestions an analyst has not decided in a document, counted as the list's "Left"
+        column counts them (spans, a claim's parts included), plus any suggested claim whose
+        parts are all decided."""
         parts = ", ".join(CLAIM_PART_COLUMNS.values())
         return self.conn.execute(
-            "SELECT (SELECT count(*) FROM claims WHERE document_id = ?1 AND status = 'suggested')"
-            " + (SELECT count(*) FROM spans s WHERE s.document_id = ?1 AND s.status = 'suggested'"
-            f"      AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.document_id = ?1"
-            f"                      AND s.id IN ({parts})))", (doc_id,)).fetchone()[0]
+            "SELECT (SELECT count(*) FROM spans WHERE document_id = ?1 AND status = 'suggested')"
+            " + (SELECT count(*) FROM claims c WHERE c.document_id = ?1 AND c.status = 'suggested'"
+            f"      AND NOT EXISTS (SELECT 1 FROM spans s WHERE s.id IN ({parts})"
+            "                       AND s.status = 'suggested'))", (doc_id,)).fetchone()[0]
 
     def has_unannotated_documents(self) -> bool:
         """Whether some document has not been through pre-annotation yet."""

@@ -306,8 +306,9 @@ class Review:
 
         scope is 'document' or 'project'. A mention is the same text as whole spaCy tokens.
         Mentions that are not spans yet are created when the decision is to accept or relabel,
-        unless they would overlap an accepted entity (claim parts are another layer); spans an
-        analyst already decided are left alone. The changes' `count` is how many spans were
+        unless they would overlap an accepted entity or lie in a longer suggestion (claim parts
+        are another layer); suggestions overlapping an accepted entity are not accepted; spans
+        an analyst already decided are left alone. The changes' `count` is how many spans were
         decided or created, `skipped` how many mentions were left out and why, and `message`
         says both.
         """
@@ -350,8 +351,10 @@ class Review:
         by_range: dict[tuple[int, int], list[Span]] = {}
         for s in entities:
             by_range.setdefault((s.start, s.end), []).append(s)
-        # What a new or newly accepted entity must not overlap: the accepted entities.
+        # What a newly accepted entity must not overlap: the accepted entities; a new one must
+        # not overlap any entity not rejected (a longer suggestion there is the analyst's to decide).
         taken = [(s.start, s.end) for s in entities if s.status == "accepted" and s.id != origin_id]
+        suggested = [(s.start, s.end) for s in entities if s.status == "suggested"]
         n = 0
         for m in re.finditer(re.escape(text), doc_text):
             rng = m.span()
@@ -377,6 +380,9 @@ class Review:
             if not found and not reject:
                 if _overlaps(rng, taken):
                     _count(skipped, "overlapping an accepted entity")
+                    continue
+                if _overlaps(rng, suggested):
+                    _count(skipped, "inside a longer suggestion")
                     continue
                 self._insert("spans", self._span_row(doc_id, rng[0], rng[1], label), doc_id)
                 taken.append(rng)

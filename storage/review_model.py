@@ -415,7 +415,7 @@ class ReviewModel:
         for t in self.targets_at(offset):
             if t.kind == "span":
                 s = self.spans[t.id]
-                line = f"{s.label} — {s.status}, {origin_text(s)}"
+                line = f"{s.label} · {s.status} · {origin_text(s)}"
                 if guidelines.get(s.label):
                     line += f"\n    {guidelines[s.label]}"
                 lines.append(line)
@@ -425,8 +425,8 @@ class ReviewModel:
             if part is None:
                 continue
             code = self.claim_code(c)
-            lines.append(f"{part.label} of a claim ({c.status}{', ' + code if code else ''})"
-                         f" — {origin_text(part)}")
+            lines.append(f"{part.label} of a claim · {c.status}{' · ' + code if code else ''}"
+                         f" · {origin_text(part)}")
         return lines
 
     def _guidelines(self) -> dict[str, str]:
@@ -677,7 +677,7 @@ class ReviewModel:
 def origin_text(span: Span) -> str:
     """Who made a span and who decided it, in words."""
     if span.origin == "model":
-        made = f"suggested by the model {span.model}" if span.model else "suggested by the model"
+        made = f"from the model {span.model}" if span.model else "from the model"
         return made + (f", decided by {span.annotator}" if span.annotator and
                        span.status != "suggested" else "")
     if span.origin == "analyst":
@@ -686,7 +686,8 @@ def origin_text(span: Span) -> str:
 
 
 def admiralty_code(reliability: str | None, credibility: int | None) -> str:
-    """The combined Admiralty grade, e.g. "C2"; "" when neither is graded, "–" for a missing axis."""
+    """The combined Admiralty grade, e.g. "C2"; "" when neither is graded, "?" for an axis not
+    graded yet (which is not F or 6: those say it cannot be judged)."""
     if reliability is None and credibility is None:
         return ""
-    return f"{reliability or '–'}{credibility if credibility is not None else '–'}"
+    return f"{reliability or '?'}{credibility if credibility is not None else '?'}"

@@ -269,3 +269,16 @@ def test_pre_annotation_leaves_a_done_document_alone(project, nlp):
     assert summary.documents == 1
     assert project.undecided_count(1) == 0 and project.undecided_count(2) > 0
     assert [s.origin for s in project.spans(1)] == ["analyst"]
+
+
+def test_apply_to_all_creates_nothing_inside_a_longer_suggestion(project):
+    text = "Assad spoke. President Bashar al-Assad's forces advanced. Assad left."
+    b = text.index("Bashar al-Assad's")
+    store_documents(project, [NewDocument(text, name="a", normalise=False, spans=[
+        SpanRecord(0, 5, "PERSON"), SpanRecord(b, b + 17, "PERSON")])])
+    review = Review(project)
+    changes = review.apply_to_all(project.spans(1)[0].id, "accept")
+    # The last "Assad" is made; the one in "Bashar al-Assad's" waits for that suggestion's decision.
+    assert changes.count == 2 and changes.skipped == {"inside a longer suggestion": 1}
+    assert [(s.start, s.status) for s in project.spans(1)] == [
+        (0, "accepted"), (b, "suggested"), (text.rindex("Assad"), "accepted")]

@@ -200,7 +200,7 @@ def test_claim_view_shows_parts_focus_source_and_grades(model, project_path):
     assert m.claim_view().focus.label == "Cue" and m.claim_view().focus_text == "said"
     assert stored(project_path, "SELECT credibility, source_id FROM claims WHERE id = ?",
                   (claim_id,)) == [(2, src)]
-    assert admiralty_code("C", None) == "C–" and admiralty_code(None, 6) == "–6"
+    assert admiralty_code("C", None) == "C?" and admiralty_code(None, 6) == "?6"
 
 
 # -- decisions return what they changed ---------------------------------------------------------------
@@ -268,7 +268,7 @@ def test_a_claim_marked_and_its_source_set_name_the_registry_in_the_changes(mode
     assert stored(project_path, "SELECT name FROM sources WHERE id = ?", (src,)) == [("Reuters",)]
     assert m.claim_view().parts["Source"] == "Reuters" and m.current_span().label == "Source"
     m.grade_source("C")
-    assert m.claim_view().grade == "C–"
+    assert m.claim_view().grade == "C?"
     assert stored(project_path, "SELECT reliability FROM sources WHERE id = ?", (src,)) == [("C",)]
 
 

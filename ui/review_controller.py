@@ -213,12 +213,21 @@ class ReviewController(QObject):
                 "Enter relabels the current span (Content, Cue, Source: a claim's parts)")
         picker = LabelPicker(labels, hint, self.view.window())
         picker.chosen.connect(self.label_key)
-        picker.finished.connect(lambda _r: setattr(self, "label_picker", None))
+        picker.finished.connect(self._on_picker_closed)
         self.label_picker = picker
         picker.open()
 
     def delete_span(self) -> None:
         self._decide(lambda m: m.delete_span())
+
+    def _on_picker_closed(self, _result: int) -> None:
+        self.label_picker = None
+        self._back_to_article()
+
+    def _back_to_article(self) -> None:
+        """After a dialog of the review closes: the keys are the article's again."""
+        self.view.window().activateWindow()
+        self.view.setFocus()
 
     def move_boundary(self, which: str) -> None:
         """Shift(+Ctrl)+arrows: resize the selection when text is selected, else the current span."""
@@ -286,8 +295,7 @@ class ReviewController(QObject):
                 if m.current is None or m.current.status != "suggested":
                     self._step(backwards=False)
                 self.message.emit(f"{left} suggestion(s) left to decide: J/K go through them")
-            self.view.window().activateWindow()  # the keys are the review's again
-            self.view.setFocus()
+            self._back_to_article()
 
         box.finished.connect(answered)
         self.done_box = box
