@@ -330,3 +330,56 @@ def test_nothing_open_and_nothing_current_are_clear_messages(project):
         m.accept()
     with pytest.raises(NothingToDo, match="Select some text"):
         m.create_span("ORG", None)
+
+
+# -- keys instead of the mouse, and what the view shows ----------------------------------------------
+def test_a_token_caret_selects_and_resizes_by_spacy_tokens(model):
+    m = model
+    m.select("span", _span_id(m, "Bashar al-Assad's"))
+    step = m.step_selection(None)                      # the token after the current item
+    assert TEXT[slice(*step)] == "forces"
+    assert TEXT[slice(*m.step_selection(step))] == "shelled"
+    assert TEXT[slice(*m.step_selection(step, backwards=True))] == "'s"
+    grown = m.resize_selection(step, "grow_end")
+    assert TEXT[slice(*grown)] == "forces shelled"
+    assert TEXT[slice(*m.resize_selection(grown, "grow_start"))] == "'s forces shelled"
+    assert m.resize_selection(step, "shrink_end") is None   # one token cannot shrink
+    # Past the emoji, a code point of its own.
+    r = m.step_selection(at("Reuters"))
+    assert TEXT[slice(*r)] == "😀" and TEXT[slice(*m.step_selection(r))] == "reported"
+    last = (len(TEXT) - 1, len(TEXT))
+    assert m.step_selection(last) is None              # the end of the text
+
+
+def test_hover_lines_and_claim_codes(model):
+    m = model
+    lines = m.describe_at(at("Syrian")[0] + 1)
+    assert lines[0] == "NORP · suggested · from the model\n    Nationalities or religious or political groups"
+    assert lines[1].startswith("Source of a claim · suggested")
+    assert lines[2].startswith("Content of a claim · suggested")
+    assert m.claim_codes() == []                        # nothing graded yet
+    claim_id = next(iter(m.claims))
+    m.select("claim", claim_id)
+    m.grade_claim(4)
+    assert m.claim_codes() == [(0, at("President Bashar al-Assad's forces shelled Homs city")[1], "?4")]
+    assert "Source of a claim · accepted · ?4" in m.describe_at(at("Syrian")[0] + 1)[1]
+    m.reject()
+    assert m.claim_codes() == []                        # a rejected claim shows no code
+
+
+def test_undo_makes_the_undone_item_current_again(model):
+    m = model
+    m.select("span", _span_id(m, "Reuters"))
+    sid = m.current.id
+    m.reject()
+    m.next_undecided()
+    m.next_undecided()
+    assert m.current.key != ("span", sid)
+    changes = m.undo()
+    assert changes.focus == ("span", sid) and m.current.key == ("span", sid) and m.reveal
+    claim_id = next(iter(m.claims))
+    m.select("claim", claim_id)
+    m.accept()
+    m.select("span", sid)
+    m.undo()
+    assert m.current.key == ("claim", claim_id)

@@ -395,8 +395,8 @@ class MainWindow(QMainWindow):
         """File ▸ Analyst Name…: the name decisions are recorded under. The app asks once, at its
         first start; the name offered (the OS user name) is kept if the question is dismissed."""
         name, ok = QInputDialog.getText(
-            self, "Analyst name", "Your decisions are recorded under this name (as the annotator "
-            "of what you decide, for agreement between analysts):", text=analyst_name())
+            self, "Analyst name", "Your name, as your decisions are to be recorded:",
+            text=analyst_name())
         if ok or first_time:
             self.set_analyst_name(name if ok else analyst_name())
 

@@ -140,6 +140,7 @@ class SidePanel(QScrollArea):
         self.legend.setVisible(False)
         self._filling = False
         self._registry_entries: list[tuple[int, str]] | None = None
+        self._guidelines: dict[str, str] = {}
         self.credibility.currentIndexChanged.connect(self._on_credibility)
         self.reliability.currentIndexChanged.connect(self._on_reliability)
         self.registry.currentIndexChanged.connect(self._on_registry)
@@ -149,6 +150,7 @@ class SidePanel(QScrollArea):
     # -- filling -----------------------------------------------------------------------------------
     def set_labels(self, labels: list[dict]) -> None:
         """The legend (label colour, name, key) and the article-label check boxes."""
+        self._guidelines = {lab["name"]: lab.get("description") or "" for lab in labels}
         while self.legend_layout.count():
             w = self.legend_layout.takeAt(0).widget()
             if w is not None:
@@ -208,7 +210,8 @@ class SidePanel(QScrollArea):
 
     def _fill_span(self, span: Span, text: str) -> None:
         self.f_text.setText(_short(text))
-        self.f_label.setText(span.label)
+        guideline = self._guidelines.get(span.label)
+        self.f_label.setText(f"{span.label} — {guideline}" if guideline else span.label)
         self.f_status.setText(span.status)
         origin = span.origin
         if span.model:
