@@ -4,7 +4,7 @@ undo that returns to the undone item, right-to-left paragraphs. Each test drives
 window and checks the rows stored in the file."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QHelpEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QToolTip
 
