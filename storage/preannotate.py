@@ -44,10 +44,11 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     if detector is not None:
         summary.lexicon = detector.lexicon_name
     if doc_ids is None:
-        sql = "SELECT id FROM documents"
+        # A document marked done holds no undecided suggestion, ever: the model leaves it alone.
+        sql = "SELECT id FROM documents WHERE status != 'done'"
         args: tuple = ()
         if not force:
-            sql += " WHERE annotated_with IS NOT ? OR annotated_with IS NULL"
+            sql += " AND (annotated_with IS NOT ? OR annotated_with IS NULL)"
             args = (_run_key(version, claims),)
         doc_ids = [r[0] for r in project.conn.execute(sql + " ORDER BY id", args)]
     total = len(doc_ids)

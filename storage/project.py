@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import getpass
 import json
 import os
 import sqlite3
@@ -16,14 +15,18 @@ from typing import Any
 
 import sqlite_utils
 
-from annotation.model import CLAIM_COLUMNS, SPAN_COLUMNS, Claim, Document, Source, Span
+from annotation.model import (
+    CLAIM_COLUMNS, CLAIM_PART_COLUMNS, SPAN_COLUMNS, Claim, Document, Source, Span,
+)
 from annotation.pipeline import DEFAULT_MODEL
 from storage import schema
+from storage.analyst import analyst_name
 
 APP_VERSION = "0.1.0"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Colours chosen for legibility on a white page; keys 1-9/0 relabel in the review view.
+# The entity labels are the default model's (OntoNotes) scheme, and MISC.
 DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
     # name, kind, colour, key
     ("PERSON", "entity", "#f4a6a6", "1"),
@@ -36,6 +39,16 @@ DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
     ("EVENT", "entity", "#f9cb9c", "8"),
     ("FAC", "entity", "#e6b8af", "9"),
     ("MISC", "entity", "#dddddd", "0"),
+    # The rest of the model's scheme: no key of their own, assigned with E (the label picker).
+    ("TIME", "entity", "#ead1dc", None),
+    ("PERCENT", "entity", "#d0e0e3", None),
+    ("MONEY", "entity", "#c5e1a5", None),
+    ("QUANTITY", "entity", "#e1d5f5", None),
+    ("ORDINAL", "entity", "#b4e0d3", None),
+    ("PRODUCT", "entity", "#fce5cd", None),
+    ("WORK_OF_ART", "entity", "#f6d2e0", None),
+    ("LAW", "entity", "#d7ccc8", None),
+    ("LANGUAGE", "entity", "#c8e6f5", None),
     ("Source", "claim", "#6aa84f", None),
     ("Cue", "claim", "#cc0000", None),
     ("Content", "claim", "#3d85c6", None),
@@ -43,6 +56,37 @@ DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
     ("credible", "document", "#93c47d", None),
     ("not credible", "document", "#e06666", None),
 ]
+
+
+# What each label means, shown as the annotation guideline until the project writes its own
+# (the entity types' wording is spaCy's glossary of the OntoNotes scheme).
+DEFAULT_GUIDELINES: dict[str, str] = {
+    "PERSON": "People, including fictional",
+    "NORP": "Nationalities or religious or political groups",
+    "FAC": "Buildings, airports, highways, bridges, etc.",
+    "ORG": "Companies, agencies, institutions, armed groups, etc.",
+    "GPE": "Countries, cities, states",
+    "LOC": "Non-GPE locations, mountain ranges, bodies of water",
+    "PRODUCT": "Objects, vehicles, foods, etc. (not services)",
+    "EVENT": "Named hurricanes, battles, wars, sports events, etc.",
+    "WORK_OF_ART": "Titles of books, songs, etc.",
+    "LAW": "Named documents made into laws",
+    "LANGUAGE": "Any named language",
+    "DATE": "Absolute or relative dates or periods",
+    "TIME": "Times smaller than a day",
+    "PERCENT": "Percentage, including \"%\"",
+    "MONEY": "Monetary values, including unit",
+    "QUANTITY": "Measurements, as of weight or distance",
+    "ORDINAL": "\"first\", \"second\", etc.",
+    "CARDINAL": "Numerals that do not fall under another type",
+    "MISC": "Named entities of no other type",
+    "Source": "Who the claim is attributed to: a person, group, outlet or document",
+    "Cue": "The words that attribute it: said, told, according to, denied…",
+    "Content": "What is claimed: the reported statement itself",
+    "Attribution": "A whole attribution (source, cue and content) as one span",
+    "credible": "The article as a whole is credible",
+    "not credible": "The article as a whole is not credible",
+}
 
 
 class ProjectError(Exception):
@@ -93,6 +137,14 @@ class DocumentRow:
 
 
 @dataclass
+class StatusCounts:
+    """What the status bar shows: articles, how many are done, suggestions left to decide."""
+    documents: int
+    done: int
+    suggestions_left: int
+
+
+@dataclass
 class Counts:
     documents: int
     documents_by_status: dict[str, int]
@@ -111,7 +163,8 @@ class Project:
                  who: str | None = None):
         self.path = Path(path)
         self.readonly = readonly
-        self.who = who or _user()
+        # Every decision and analyst-made row records who made it (storage/analyst.py).
+        self.who = who or analyst_name()
         self._lock_fd: int | None = None
         exists = self.path.exists()
         if self.path.is_dir():
@@ -296,8 +349,11 @@ class Project:
         if kind:
             sql += " WHERE kind = ?"
             args = (kind,)
-        return [dict(zip(("name", "kind", "colour", "key", "description"), r))
-                for r in self.conn.execute(sql + " ORDER BY rowid", args)]
+        out = [dict(zip(("name", "kind", "colour", "key", "description"), r))
+               for r in self.conn.execute(sql + " ORDER BY rowid", args)]
+        for lab in out:  # no guideline written yet: the default meaning of the label
+            lab["description"] = lab["description"] or DEFAULT_GUIDELINES.get(lab["name"])
+        return out
 
     def ensure_labels(self, names: Iterable[str], kind: str = "entity") -> None:
         """Add labels met in data (model scheme, imports) that the project does not know yet."""
@@ -317,6 +373,35 @@ class Project:
         if row is None:
             raise ProjectError(f"no document {doc_id} in {self.path}")
         return Document(*row[:9], json.loads(row[9]), row[10], json.loads(row[11]))
+
+    def document_text(self, doc_id: int) -> str:
+        """The text the analyst reads (without the raw text and offset map `document` reads)."""
+        row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise ProjectError(f"no document {doc_id} in {self.path}")
+        return row[0]
+
+    def document_status(self, doc_id: int) -> str:
+        row = self.conn.execute("SELECT status FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise ProjectError(f"no document {doc_id} in {self.path}")
+        return row[0]
+
+    def undecided_count(self, doc_id: int) -> int:
+        """Suggestions an analyst has not decided in a document, counted as the list's "Left"
+        column counts them (spans, a claim's parts included), plus any suggested claim whose
+        parts are all decided."""
+        parts = ", ".join(CLAIM_PART_COLUMNS.values())
+        return self.conn.execute(
+            "SELECT (SELECT count(*) FROM spans WHERE document_id = ?1 AND status = 'suggested')"
+            " + (SELECT count(*) FROM claims c WHERE c.document_id = ?1 AND c.status = 'suggested'"
+            f"      AND NOT EXISTS (SELECT 1 FROM spans s WHERE s.id IN ({parts})"
+            "                       AND s.status = 'suggested'))", (doc_id,)).fetchone()[0]
+
+    def has_unannotated_documents(self) -> bool:
+        """Whether some document has not been through pre-annotation yet."""
+        return self.conn.execute(
+            "SELECT 1 FROM documents WHERE annotated_with IS NULL LIMIT 1").fetchone() is not None
 
     def document_count(self, *, status: str | None = None, label: str | None = None,
                        search: str | None = None) -> int:
@@ -356,8 +441,26 @@ class Project:
 
     def document_ids(self, *, status: str | None = None, label: str | None = None,
                      search: str | None = None) -> list[int]:
+        """Ids of the documents matching the filters, in list order; a search SQLite refuses
+        raises ValueError with its reason."""
         sql, args = self._document_query("d.id", status, label, search)
-        return [r[0] for r in self.conn.execute(sql + " ORDER BY d.id", args)]
+        try:
+            return [r[0] for r in self.conn.execute(sql + " ORDER BY d.id", args)]
+        except sqlite3.OperationalError as exc:
+            if not (search and search.strip()):
+                raise
+            raise ValueError(f"search not understood: {exc}") from None
+
+    def document_rows_by_id(self, ids: list[int]) -> list[DocumentRow | None]:
+        """The list's rows for these documents, in this order (None for one deleted meanwhile)."""
+        found: dict[int, DocumentRow] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for r in self.conn.execute(
+                    "SELECT id, name, title, source, date, status, n_spans, n_suggested, n_claims"
+                    f" FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                found[r[0]] = DocumentRow(*r)
+        return [found.get(i) for i in ids]
 
     def _document_query(self, columns: str, status: str | None, label: str | None,
                         search: str | None) -> tuple[str, list[Any]]:
@@ -399,6 +502,27 @@ class Project:
             raise ProjectError(f"no span {span_id}")
         return _span(r)
 
+    def spans_by_id(self, span_ids: Iterable[int]) -> list[Span]:
+        """These spans as stored now (ids no longer stored are left out)."""
+        ids = list(span_ids)
+        out: list[Span] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [_span(r) for r in self.conn.execute(
+                f"SELECT {_SPAN_COLUMNS} FROM spans WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk)]
+        return out
+
+    def claims_by_id(self, claim_ids: Iterable[int]) -> list[Claim]:
+        ids = list(claim_ids)
+        out: list[Claim] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [Claim(*r) for r in self.conn.execute(
+                f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk)]
+        return out
+
     def claims(self, doc_id: int) -> list[Claim]:
         rows = self.conn.execute(
             f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE document_id = ? ORDER BY id", (doc_id,))
@@ -422,6 +546,12 @@ class Project:
         return [Source(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in self.conn.execute(
             "SELECT id, name, norm_name, aliases, reliability, note FROM sources ORDER BY name")]
 
+    def source_claim_counts(self) -> dict[int, int]:
+        """Claims not rejected per registry entry (entries without any are left out)."""
+        return dict(self.conn.execute(
+            "SELECT source_id, count(*) FROM claims WHERE source_id IS NOT NULL"
+            " AND status != 'rejected' GROUP BY source_id").fetchall())
+
     def refresh_counts(self, doc_ids: Iterable[int] | None = None) -> None:
         """Recompute the per-document counts the list shows (inside the caller's transaction)."""
         sql = ("UPDATE documents SET"
@@ -440,6 +570,12 @@ class Project:
                 self.conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
 
     # -- counts ---------------------------------------------------------------------------------
+    def status_counts(self) -> StatusCounts:
+        by_status = dict(self.conn.execute(
+            "SELECT status, count(*) FROM documents GROUP BY status").fetchall())
+        left = self.conn.execute("SELECT coalesce(sum(n_suggested), 0) FROM documents").fetchone()[0]
+        return StatusCounts(sum(by_status.values()), by_status.get("done", 0), left)
+
     def counts(self) -> Counts:
         q = self.conn.execute
         by_status = dict(q("SELECT status, count(*) FROM documents GROUP BY status").fetchall())
@@ -463,6 +599,14 @@ class Project:
         )
 
     # -- events ---------------------------------------------------------------------------------
+    def record(self, action: str, what: str) -> None:
+        """Log work done on the project outside decisions (an import, a pre-annotation run, a
+        restore): who did it, when, and its one-line outcome. Not undoable."""
+        with self.atomic():
+            self.log_events([{"action": action, "entity": "project", "entity_id": None,
+                              "document_id": None, "before": None, "after": {"summary": what},
+                              "group_id": None}])
+
     def log_events(self, events: list[dict[str, Any]]) -> None:
         """Append decisions to the audit log (inside the caller's transaction)."""
         at = now()
@@ -532,13 +676,6 @@ def _brief(exc: BaseException, limit: int = 160) -> str:
     """SQLite's message on one short line (a damaged schema's error quotes its SQL)."""
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "analyst"
 
 
 def _colour_for(name: str) -> str:

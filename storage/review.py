@@ -9,16 +9,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotation.model import (
-    CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS, RELIABILITY,
+    CLAIM_LABELS, CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS,
+    RELIABILITY, Span,
 )
+from annotation.tokens import TokenEdges
 from annotation.sources import display_source_name, normalise_source_name
+from storage.changes import Changes
 from storage.project import Project, ProjectError, now
 
 _PK: dict[str, tuple[str, ...]] = {
     "spans": ("id",), "claims": ("id",), "sources": ("id",), "documents": ("id",),
     "claim_links": ("id",), "doc_labels": ("document_id", "label"),
-    "source_aliases": ("norm_alias",),
+    "source_aliases": ("norm_alias",), "labels": ("name",),
 }
+
+
+class UndecidedSuggestions(ValueError):
+    """A document cannot be marked done while suggestions in it are undecided."""
+
+    def __init__(self, count: int):
+        self.count = count
+        super().__init__(f"{count} suggestion(s) in this article are still undecided: decide them, "
+                         "or mark it done rejecting them")
 
 
 @dataclass
@@ -31,15 +43,23 @@ class _Change:
 
 
 @dataclass
-class _Decision:
+class Decision:
+    """One decision being made: the rows it writes; once stored, `changes` says what changed."""
     action: str
-    changes: list[_Change] = field(default_factory=list)
+    writes: list[_Change] = field(default_factory=list)
+    id: int | None = None
+    count: int | None = None
+    message: str = ""
+    focus: tuple[str, int] | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+    changes: Changes | None = None  # set when the outermost decision is stored
 
 
 @dataclass
 class UndoEntry:
     group_id: int
     action: str
+    focus: tuple[str, int] | None = None
 
 
 class Review:
@@ -49,35 +69,50 @@ class Review:
         self.project = project
         self._undo: list[UndoEntry] = []
         self._redo: list[UndoEntry] = []
-        self._current: _Decision | None = None
+        self._current: Decision | None = None
 
     # -- the decision machinery -------------------------------------------------------------------
     @contextlib.contextmanager
-    def decision(self, action: str) -> Iterator[_Decision]:
-        """Group writes into one stored, logged, undoable step (nested calls join the outer one)."""
+    def decision(self, action: str) -> Iterator[Decision]:
+        """Group writes into one stored, logged, undoable step (nested calls join the outer one).
+
+        Once the block is stored, the yielded Decision's `changes` says what changed."""
         if self._current is not None:
             yield self._current
             return
-        self._current = _Decision(action)
+        d = self._current = Decision(action)
         try:
             with self.project.atomic():
-                yield self._current
-                if self._current.changes:
-                    group = self._log(self._current, action)
-                    self._after_write(self._current.changes)
-                    self._undo.append(UndoEntry(group, action))
+                yield d
+                if d.writes:
+                    group = self._log(d, action)
+                    self._after_write(d.writes)
+                    self._undo.append(UndoEntry(group, action, d.focus or _focus_of(d.writes)))
                     self._redo.clear()
         finally:
             self._current = None
+        d.changes = self._record(d)
 
-    def _log(self, decision: _Decision, action: str) -> int:
+    def _record(self, d: Decision) -> Changes:
+        changes = Changes(action=d.action, id=d.id, count=d.count, message=d.message,
+                          focus=d.focus or _focus_of(d.writes), skipped=dict(d.skipped),
+                          undo_text=self.undo_text(), redo_text=self.redo_text())
+        for c in d.writes:
+            changes.add(c.table, _key_value(c.table, c.key), c.document_id)
+        return changes
+
+    def _result(self, d: Decision) -> Changes:
+        """What a decision method returns: the stored step's changes (so far, when nested)."""
+        return d.changes if d.changes is not None else self._record(d)
+
+    def _log(self, decision: Decision, action: str) -> int:
         group = self.project.conn.execute(
             "SELECT coalesce(max(group_id), 0) + 1 FROM events").fetchone()[0]
         self.project.log_events([
             {"action": action, "entity": c.table, "entity_id": c.key.get("id"),
              "document_id": c.document_id, "before": _with_key(c.key, c.before),
              "after": _with_key(c.key, c.after), "group_id": group}
-            for c in decision.changes])
+            for c in decision.writes])
         return group
 
     def _after_write(self, changes: list[_Change]) -> None:
@@ -100,17 +135,21 @@ class Review:
         changed = {k: v for k, v in values.items() if old.get(k) != v}
         if not changed:
             return
+        if "status" in changed and table in ("spans", "claims") and old.get("annotator") is None:
+            # A model suggestion an analyst decided is the analyst's from now on (for agreement);
+            # an imported annotator's span keeps its annotator, the events log says who decided.
+            changed["annotator"] = self.project.who
         if "updated_at" in old:
             changed["updated_at"] = now()
         _write(self.project, table, key, changed)
-        self._current.changes.append(
+        self._current.writes.append(
             _Change(table, key, {k: old[k] for k in changed}, changed, document_id))
 
     def _insert(self, table: str, row: dict[str, Any], document_id: int | None) -> int:
         pk = self.project.db[table].insert(row).last_pk
         key = {"id": pk} if _PK[table] == ("id",) else {k: row[k] for k in _PK[table]}
         full = self._row(table, key)
-        self._current.changes.append(_Change(table, key, None, full, document_id))
+        self._current.writes.append(_Change(table, key, None, full, document_id))
         return pk
 
     def _delete(self, table: str, key: dict[str, Any], document_id: int | None) -> None:
@@ -118,7 +157,7 @@ class Review:
         if old is None:
             return
         _delete(self.project, table, key)
-        self._current.changes.append(_Change(table, key, old, None, document_id))
+        self._current.writes.append(_Change(table, key, old, None, document_id))
 
     # -- undo / redo ------------------------------------------------------------------------------
     @property
@@ -135,30 +174,36 @@ class Review:
     def redo_text(self) -> str | None:
         return self._redo[-1].action if self._redo else None
 
-    def undo(self) -> set[int]:
-        """Undo the last decision; returns the documents it touched."""
+    def undo(self) -> Changes:
+        """Undo the last decision of this session; the changes say what it put back."""
         if not self._undo:
-            return set()
+            return Changes(message="Nothing to undo", undo_text=None, redo_text=self.redo_text())
         entry = self._undo.pop()
-        docs = self._replay(entry, backwards=True)
+        changes = self._replay(entry, backwards=True)
         self._redo.append(entry)
-        return docs
+        return self._finish_replay(changes, entry, "Undid")
 
-    def redo(self) -> set[int]:
+    def redo(self) -> Changes:
         if not self._redo:
-            return set()
+            return Changes(message="Nothing to redo", undo_text=self.undo_text(), redo_text=None)
         entry = self._redo.pop()
-        docs = self._replay(entry, backwards=False)
+        changes = self._replay(entry, backwards=False)
         self._undo.append(entry)
-        return docs
+        return self._finish_replay(changes, entry, "Redid")
 
-    def _replay(self, entry: UndoEntry, backwards: bool) -> set[int]:
+    def _finish_replay(self, changes: Changes, entry: UndoEntry, verb: str) -> Changes:
+        changes.undo_text, changes.redo_text = self.undo_text(), self.redo_text()
+        changes.message = f"{verb} {entry.action}"
+        changes.focus = entry.focus
+        return changes
+
+    def _replay(self, entry: UndoEntry, backwards: bool) -> Changes:
         rows = self.project.conn.execute(
             "SELECT entity, before, after, document_id FROM events WHERE group_id = ? ORDER BY id",
             (entry.group_id,)).fetchall()
         if backwards:
             rows = rows[::-1]
-        docs: set[int] = set()
+        changes = Changes(action=("undo " if backwards else "redo ") + entry.action)
         with self.project.atomic():
             events = []
             for table, before_json, after_json, doc_id in rows:
@@ -173,55 +218,64 @@ class Review:
                     self.project.db[table].insert(new, replace=True)
                 else:
                     _write(self.project, table, key, {k: v for k, v in new.items() if k not in key})
-                if doc_id is not None:
-                    docs.add(doc_id)
-                events.append({"action": ("undo " if backwards else "redo ") + entry.action,
-                               "entity": table, "entity_id": key.get("id"), "document_id": doc_id,
+                changes.add(table, _key_value(table, key), doc_id)
+                events.append({"action": changes.action, "entity": table,
+                               "entity_id": key.get("id"), "document_id": doc_id,
                                "before": old, "after": new, "group_id": None})
             self.project.log_events(events)
-            if docs:
-                self.project.refresh_counts(docs)
-        return docs
+            if changes.documents:
+                self.project.refresh_counts(changes.documents)
+        return changes
 
     # -- spans ------------------------------------------------------------------------------------
-    def accept(self, span_ids: Iterable[int]) -> None:
-        self._set_status(span_ids, "accepted", "accept")
+    def accept(self, span_ids: Iterable[int]) -> Changes:
+        return self._set_status(span_ids, "accepted", "accept")
 
-    def reject(self, span_ids: Iterable[int]) -> None:
-        self._set_status(span_ids, "rejected", "reject")
+    def reject(self, span_ids: Iterable[int]) -> Changes:
+        return self._set_status(span_ids, "rejected", "reject")
 
-    def reset(self, span_ids: Iterable[int]) -> None:
+    def reset(self, span_ids: Iterable[int]) -> Changes:
         """Back to suggested (the analyst changed their mind)."""
-        self._set_status(span_ids, "suggested", "reset")
+        return self._set_status(span_ids, "suggested", "reset")
 
-    def _set_status(self, span_ids: Iterable[int], status: str, action: str) -> None:
-        with self.decision(action):
+    def _set_status(self, span_ids: Iterable[int], status: str, action: str) -> Changes:
+        with self.decision(action) as d:
             for sid in span_ids:
                 span = self.project.span(sid)
+                d.focus = d.focus or ("span", sid)
                 self._update("spans", {"id": sid}, span.document_id, status=status)
-                self._touch_document(span.document_id)
+                if status == "suggested":
+                    self._reopen(span.document_id)
+                else:
+                    self._touch_document(span.document_id)
+        return self._result(d)
 
-    def relabel(self, span_id: int, label: str) -> None:
+    def relabel(self, span_id: int, label: str) -> Changes:
         """A corrected label is an analyst decision: the span becomes accepted."""
         self._require_label(label)
         span = self.project.span(span_id)
-        with self.decision(f"relabel as {label}"):
+        with self.decision(f"relabel as {label}") as d:
+            d.focus = ("span", span_id)
             self._update("spans", {"id": span_id}, span.document_id, label=label, status="accepted")
             self._touch_document(span.document_id)
+        return self._result(d)
 
-    def set_bounds(self, span_id: int, start: int, end: int) -> None:
+    def set_bounds(self, span_id: int, start: int, end: int) -> Changes:
         span = self.project.span(span_id)
         self._check_range(span.document_id, start, end)
-        with self.decision("move boundary"):
+        with self.decision("move boundary") as d:
+            d.focus = ("span", span_id)
             self._update("spans", {"id": span_id}, span.document_id, start=start, end=end,
                          fragments=None, status="accepted")
             self._touch_document(span.document_id)
+        return self._result(d)
 
-    def create_span(self, doc_id: int, start: int, end: int, label: str) -> int:
-        """A span the machine missed; an identical suggestion is accepted and relabelled instead."""
+    def create_span(self, doc_id: int, start: int, end: int, label: str) -> Changes:
+        """A span the machine missed (`.id` is the new span); an identical suggestion is
+        accepted and relabelled instead."""
         self._require_label(label)
         self._check_range(doc_id, start, end)
-        with self.decision(f"create {label}"):
+        with self.decision(f"create {label}") as d:
             row = self.project.conn.execute(
                 'SELECT id FROM spans WHERE document_id = ? AND start = ? AND "end" = ? AND label = ?',
                 (doc_id, start, end, label)).fetchone()
@@ -229,13 +283,15 @@ class Review:
                 self._update("spans", {"id": row[0]}, doc_id, status="accepted")
                 span_id = row[0]
             else:
-                span_id = self._insert("spans", _new_span(doc_id, start, end, label), doc_id)
+                span_id = self._insert("spans", self._span_row(doc_id, start, end, label), doc_id)
+            d.id, d.focus = span_id, ("span", span_id)
             self._touch_document(doc_id)
-        return span_id
+        return self._result(d)
 
-    def delete_span(self, span_id: int) -> None:
+    def delete_span(self, span_id: int) -> Changes:
         span = self.project.span(span_id)
-        with self.decision("delete span"):
+        with self.decision("delete span") as d:
+            d.focus = ("span", span_id)
             cols = tuple(CLAIM_PART_COLUMNS.values())
             for c in self.project.conn.execute(
                     f"SELECT id, {', '.join(cols)} FROM claims WHERE ? IN ({', '.join(cols)})",
@@ -243,18 +299,24 @@ class Review:
                 self._update("claims", {"id": c[0]}, span.document_id,
                              **{col: None for col, v in zip(cols, c[1:]) if v == span_id})
             self._delete("spans", {"id": span_id}, span.document_id)
+        return self._result(d)
 
-    def apply_to_all(self, span_id: int, decision: str, *, scope: str = "document") -> int:
+    def apply_to_all(self, span_id: int, decision: str, *, scope: str = "document") -> Changes:
         """Decide every mention of this span's text at once: 'accept', 'reject' or a label.
 
-        scope is 'document' or 'project'. Mentions that are not spans yet are created when the
-        decision is to accept or relabel. Spans an analyst already decided are left alone.
-        Returns how many spans were decided or created.
+        scope is 'document' or 'project'. A mention is the same text as whole spaCy tokens.
+        Mentions that are not spans yet are created when the decision is to accept or relabel,
+        unless they would overlap an accepted entity or lie in a longer suggestion (claim parts
+        are another layer); suggestions overlapping an accepted entity are not accepted; spans
+        an analyst already decided are left alone. The changes' `count` is how many spans were
+        decided or created, `skipped` how many mentions were left out and why, and `message`
+        says both.
         """
         span = self.project.span(span_id)
-        text = self.project.document(span.document_id).text[span.start:span.end]
+        text = self.project.document_text(span.document_id)[span.start:span.end]
         if not text.strip():
-            return 0
+            return Changes(action="apply to all", count=0, undo_text=self.undo_text(),
+                           redo_text=self.redo_text(), message="Nothing to apply: the span is blank")
         label = span.label if decision in ("accept", "reject") else decision
         if decision not in ("accept", "reject"):
             self._require_label(label)
@@ -266,36 +328,65 @@ class Review:
                 doc_ids.insert(0, span.document_id)
         else:
             raise ValueError(f"unknown scope {scope!r}")
-        pattern = re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)")
-        n = 0
-        with self.decision(f"{decision} every '{_short(text)}' in the {scope}"):
+        reject = decision == "reject"
+        with self.decision(f"{decision} every '{_short(text)}' in the {scope}") as d:
+            d.focus = ("span", span_id)
+            n = 0
             for doc_id in doc_ids:
-                doc_text = self.project.conn.execute(
-                    "SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
-                spans = self.project.conn.execute(
-                    'SELECT id, start, "end", label, status FROM spans WHERE document_id = ?'
-                    " AND label NOT IN ('Source', 'Cue', 'Content', 'Attribution')",
-                    (doc_id,)).fetchall()
-                by_range: dict[tuple[int, int], list[tuple]] = {}
-                for s in spans:
-                    by_range.setdefault((s[1], s[2]), []).append(s)
-                for m in pattern.finditer(doc_text):
-                    found = by_range.get((m.start(), m.end()), [])
-                    for sid, _s, _e, slabel, status in found:
-                        if sid != span_id and status != "suggested":
-                            continue  # an analyst's earlier decision stands
-                        if decision == "accept":
-                            self._update("spans", {"id": sid}, doc_id, status="accepted")
-                        elif decision == "reject":
-                            self._update("spans", {"id": sid}, doc_id, status="rejected")
-                        else:
-                            self._update("spans", {"id": sid}, doc_id, label=label,
-                                         status="accepted")
-                        n += 1
-                    if not found and decision != "reject":
-                        self._insert("spans", _new_span(doc_id, m.start(), m.end(), label), doc_id)
-                        n += 1
+                n += self._apply_in(doc_id, text, span_id, label, reject, d.skipped)
                 self._touch_document(doc_id)
+            d.count = n
+            where = "this article" if scope == "document" else "the project"
+            d.message = (f"{'Rejected' if reject else 'Accepted'} {n} mention(s) of “{_short(text)}”"
+                         f" in {where}" + _skipped_text(d.skipped))
+        return self._result(d)
+
+    def _apply_in(self, doc_id: int, text: str, origin_id: int, label: str, reject: bool,
+                  skipped: dict[str, int]) -> int:
+        """Apply-to-all in one document; returns how many spans it decided or created."""
+        doc_text = self.project.document_text(doc_id)
+        tokens = TokenEdges(doc_text)
+        starts, ends = set(tokens.starts), set(tokens.ends)
+        entities = [s for s in self.project.spans(doc_id) if s.label not in CLAIM_LABELS]
+        by_range: dict[tuple[int, int], list[Span]] = {}
+        for s in entities:
+            by_range.setdefault((s.start, s.end), []).append(s)
+        # What a newly accepted entity must not overlap: the accepted entities; a new one must
+        # not overlap any entity not rejected (a longer suggestion there is the analyst's to decide).
+        taken = [(s.start, s.end) for s in entities if s.status == "accepted" and s.id != origin_id]
+        suggested = [(s.start, s.end) for s in entities if s.status == "suggested"]
+        n = 0
+        for m in re.finditer(re.escape(text), doc_text):
+            rng = m.span()
+            # The span itself first, then those with the label wanted, then the others.
+            found = sorted(by_range.get(rng, []),
+                           key=lambda s: (s.id != origin_id, s.label != label, s.id))
+            undecided = [s for s in found if s.id == origin_id or s.status == "suggested"]
+            if (found or reject) and not undecided:
+                continue  # an analyst's earlier decision stands (or nothing to reject)
+            if all(s.id != origin_id for s in found) and not (rng[0] in starts and rng[1] in ends):
+                _count(skipped, "inside a longer token")
+                continue
+            for s in undecided:
+                if reject:
+                    self._update("spans", {"id": s.id}, doc_id, status="rejected")
+                elif s.id != origin_id and _overlaps(rng, taken):
+                    _count(skipped, "overlapping an accepted entity")
+                    continue
+                else:
+                    self._update("spans", {"id": s.id}, doc_id, label=label, status="accepted")
+                    taken.append(rng)
+                n += 1
+            if not found and not reject:
+                if _overlaps(rng, taken):
+                    _count(skipped, "overlapping an accepted entity")
+                    continue
+                if _overlaps(rng, suggested):
+                    _count(skipped, "inside a longer suggestion")
+                    continue
+                self._insert("spans", self._span_row(doc_id, rng[0], rng[1], label), doc_id)
+                taken.append(rng)
+                n += 1
         return n
 
     def _documents_mentioning(self, text: str) -> list[int]:
@@ -307,136 +398,200 @@ class Review:
             (f"text : {phrase}",))]
 
     # -- documents --------------------------------------------------------------------------------
-    def set_document_status(self, doc_id: int, status: str) -> None:
+    def set_document_status(self, doc_id: int, status: str, *,
+                            resolve: str | None = None) -> Changes:
+        """Mark a document new, in review or done. A done document has no undecided suggestion:
+        when some remain, `resolve="reject"` rejects them in the same step (one undo brings them
+        back); without it, UndecidedSuggestions says how many there are and nothing changes."""
         if status not in DOC_STATUSES:
             raise ValueError(f"unknown status {status!r}; one of {', '.join(DOC_STATUSES)}")
-        with self.decision(f"mark {status}"):
+        if resolve not in (None, "reject"):
+            raise ValueError(f"unknown resolve {resolve!r}: 'reject' or nothing")
+        left = self.project.undecided_count(doc_id) if status == "done" else 0
+        if left and resolve is None:
+            raise UndecidedSuggestions(left)
+        action = f"mark {status}" + (f" rejecting {left} undecided" if left else "")
+        with self.decision(action) as d:
+            if left:
+                for (cid,) in self.project.conn.execute(
+                        "SELECT id FROM claims WHERE document_id = ? AND status = 'suggested'",
+                        (doc_id,)).fetchall():
+                    self._update("claims", {"id": cid}, doc_id, status="rejected")
+                for (sid,) in self.project.conn.execute(
+                        "SELECT id FROM spans WHERE document_id = ? AND status = 'suggested'",
+                        (doc_id,)).fetchall():
+                    self._update("spans", {"id": sid}, doc_id, status="rejected")
+                d.count = left
             self._update("documents", {"id": doc_id}, doc_id, status=status)
+            d.message = f"Article marked {status}" + (
+                f"; rejected the {left} undecided suggestion(s) (Undo brings them back)" if left else "")
+        return self._result(d)
+
+    def _reopen(self, doc_id: int) -> None:
+        """A suggestion made undecided again: its document cannot stay done."""
+        if self.project.document_status(doc_id) == "done":
+            self._update("documents", {"id": doc_id}, doc_id, status="in review")
+        else:
+            self._touch_document(doc_id)
 
     def _touch_document(self, doc_id: int) -> None:
-        status = self.project.conn.execute("SELECT status FROM documents WHERE id = ?",
-                                           (doc_id,)).fetchone()[0]
-        if status == "new":
+        if self.project.document_status(doc_id) == "new":
             self._update("documents", {"id": doc_id}, doc_id, status="in review")
 
-    def add_document_label(self, doc_id: int, label: str) -> None:
+    def add_document_label(self, doc_id: int, label: str) -> Changes:
         self._require_label(label)
-        with self.decision(f"label document {label}"):
+        with self.decision(f"label document {label}") as d:
             key = {"document_id": doc_id, "label": label}
             if self._row("doc_labels", key) is None:
                 self._insert("doc_labels", {**key, "origin": "analyst", "created_at": now()}, doc_id)
+        return self._result(d)
 
-    def remove_document_label(self, doc_id: int, label: str) -> None:
-        with self.decision(f"remove document label {label}"):
+    def remove_document_label(self, doc_id: int, label: str) -> Changes:
+        with self.decision(f"remove document label {label}") as d:
             self._delete("doc_labels", {"document_id": doc_id, "label": label}, doc_id)
+        return self._result(d)
 
-    def toggle_document_label(self, doc_id: int, label: str, *, exclusive_kind: bool = False) -> bool:
-        """Add the label, or remove it if present; returns whether the document now carries it."""
-        with self.decision(f"toggle document label {label}"):
+    def toggle_document_label(self, doc_id: int, label: str) -> Changes:
+        """Add the label, or remove it if present; `count` is 1 when the document now carries it."""
+        with self.decision(f"toggle document label {label}") as d:
             if label in self.project.doc_labels(doc_id):
                 self.remove_document_label(doc_id, label)
-                return False
-            self.add_document_label(doc_id, label)
-            return True
+                d.count = 0
+            else:
+                self.add_document_label(doc_id, label)
+                d.count = 1
+        return self._result(d)
 
     # -- claims -----------------------------------------------------------------------------------
     def create_claim(self, doc_id: int, content: tuple[int, int],
                      cue: tuple[int, int] | None = None,
-                     source: tuple[int, int] | None = None) -> int:
-        """A claim the analyst marks: its parts become accepted spans, its source a registry entry."""
-        with self.decision("create claim"):
+                     source: tuple[int, int] | None = None) -> Changes:
+        """A claim the analyst marks (`.id` is the claim): its parts become accepted spans, its
+        source a registry entry."""
+        with self.decision("create claim") as d:
             ids = {}
             for role, rng in (("Content", content), ("Cue", cue), ("Source", source)):
                 if rng is not None:
                     self._check_range(doc_id, *rng)
-                    ids[role] = self._insert("spans", _new_span(doc_id, rng[0], rng[1], role), doc_id)
+                    ids[role] = self._insert("spans", self._span_row(doc_id, rng[0], rng[1], role), doc_id)
             source_id = None
             if source is not None:
-                text = self.project.document(doc_id).text[source[0]:source[1]]
+                text = self.project.document_text(doc_id)[source[0]:source[1]]
                 source_id = self.source_for_name(text)
             claim_id = self._insert("claims", {
                 "document_id": doc_id,
                 **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
                 "source_id": source_id, "origin": "analyst", "status": "accepted",
                 "annotator": self.project.who, "created_at": now(), "updated_at": now()}, doc_id)
+            d.id, d.focus = claim_id, ("claim", claim_id)
             self._touch_document(doc_id)
-        return claim_id
+        return self._result(d)
 
-    def set_claim_part(self, claim_id: int, role: str, rng: tuple[int, int] | None) -> None:
-        """Set (or clear) a claim's content, cue or source span."""
+    def set_claim_part(self, claim_id: int, role: str, rng: tuple[int, int] | None) -> Changes:
+        """Set (or clear) a claim's content, cue or source span (`.id` is the new part's span)."""
         if role not in CLAIM_ROLES:
             raise ValueError(f"unknown claim part {role!r}")
         claim = self.project.claim(claim_id)
         column = CLAIM_PART_COLUMNS[role]
-        with self.decision(f"set claim {role.lower()}"):
+        with self.decision(f"set claim {role.lower()}") as d:
+            d.focus = ("claim", claim_id)
             old_span = getattr(claim, column)
             new_id = None
             if rng is not None:
                 self._check_range(claim.document_id, *rng)
-                new_id = self._insert("spans", _new_span(claim.document_id, rng[0], rng[1], role),
+                new_id = self._insert("spans", self._span_row(claim.document_id, rng[0], rng[1], role),
                                       claim.document_id)
             values: dict[str, Any] = {column: new_id}
             if role == "Source":
                 values["source_id"] = (self.source_for_name(
-                    self.project.document(claim.document_id).text[rng[0]:rng[1]]) if rng else None)
+                    self.project.document_text(claim.document_id)[rng[0]:rng[1]]) if rng else None)
             self._update("claims", {"id": claim_id}, claim.document_id, **values)
             if old_span is not None:
                 self._delete("spans", {"id": old_span}, claim.document_id)
+            d.id = new_id
+        return self._result(d)
 
-    def accept_claim(self, claim_id: int) -> None:
-        self._set_claim_status(claim_id, "accepted")
+    def accept_claim(self, claim_id: int) -> Changes:
+        return self._set_claim_status(claim_id, "accepted")
 
-    def reject_claim(self, claim_id: int) -> None:
-        self._set_claim_status(claim_id, "rejected")
+    def reject_claim(self, claim_id: int) -> Changes:
+        return self._set_claim_status(claim_id, "rejected")
 
-    def _set_claim_status(self, claim_id: int, status: str) -> None:
+    def _set_claim_status(self, claim_id: int, status: str) -> Changes:
         claim = self.project.claim(claim_id)
-        with self.decision(f"{status[:-2]} claim"):
+        with self.decision(f"{status[:-2]} claim") as d:
+            d.focus = ("claim", claim_id)
             self._update("claims", {"id": claim_id}, claim.document_id, status=status)
             for sid in claim.part_ids():
                 self._update("spans", {"id": sid}, claim.document_id, status=status)
             self._touch_document(claim.document_id)
+        return self._result(d)
 
-    def grade_claim(self, claim_id: int, credibility: int | None) -> None:
+    def grade_claim(self, claim_id: int, credibility: int | None) -> Changes:
         """Information credibility 1–6 (None: ungraded, which is not 6)."""
         if credibility is not None and credibility not in CREDIBILITY:
             raise ValueError("credibility is 1–6: " + ", ".join(f"{k} {v}" for k, v in CREDIBILITY.items()))
         claim = self.project.claim(claim_id)
-        with self.decision(f"grade claim {credibility or 'ungraded'}"):
+        with self.decision(f"grade claim {credibility or 'ungraded'}") as d:
+            d.focus = ("claim", claim_id)
             self._update("claims", {"id": claim_id}, claim.document_id, credibility=credibility)
+            if claim.status == "suggested" and credibility is not None:
+                # Grading is a judgement on the claim: a suggested claim is accepted with it.
+                self._set_claim_status(claim_id, "accepted")
+                d.message = f"Graded the claim {credibility} and accepted it"
             self._touch_document(claim.document_id)
+        return self._result(d)
 
-    def set_claim_note(self, claim_id: int, note: str | None) -> None:
+    def set_claim_note(self, claim_id: int, note: str | None) -> Changes:
         claim = self.project.claim(claim_id)
-        with self.decision("claim note"):
+        with self.decision("claim note") as d:
+            d.focus = ("claim", claim_id)
             self._update("claims", {"id": claim_id}, claim.document_id, note=note or None)
+        return self._result(d)
 
-    def set_claim_stance(self, claim_id: int, stance: str | None) -> None:
+    def set_claim_stance(self, claim_id: int, stance: str | None) -> Changes:
         claim = self.project.claim(claim_id)
-        with self.decision("claim stance"):
+        with self.decision("claim stance") as d:
+            d.focus = ("claim", claim_id)
             self._update("claims", {"id": claim_id}, claim.document_id, stance=stance or None)
+        return self._result(d)
 
-    def set_claim_source(self, claim_id: int, source_id: int | None) -> None:
+    def set_claim_source(self, claim_id: int, source_id: int | None) -> Changes:
         """Link the claim to a registry entry (its source span stays as it is)."""
         claim = self.project.claim(claim_id)
         if source_id is not None:
             self.project.source(source_id)
-        with self.decision("link claim source"):
+        with self.decision("link claim source") as d:
+            d.focus = ("claim", claim_id)
             self._update("claims", {"id": claim_id}, claim.document_id, source_id=source_id)
+        return self._result(d)
 
-    def link_claims(self, from_claim: int, to_claim: int, kind: str) -> int:
+    def link_claims(self, from_claim: int, to_claim: int, kind: str) -> Changes:
+        """`.id` is the new link."""
         if kind not in LINK_KINDS:
             raise ValueError(f"unknown link {kind!r}; one of {', '.join(LINK_KINDS)}")
         if from_claim == to_claim:
             raise ValueError("a claim cannot be linked to itself")
         a, b = self.project.claim(from_claim), self.project.claim(to_claim)
-        with self.decision(f"link claims: {kind}"):
-            return self._insert("claim_links", {"from_claim": a.id, "to_claim": b.id, "kind": kind,
+        with self.decision(f"link claims: {kind}") as d:
+            d.focus = ("claim", a.id)
+            d.id = self._insert("claim_links", {"from_claim": a.id, "to_claim": b.id, "kind": kind,
                                                 "created_at": now()}, a.document_id)
+        return self._result(d)
 
-    def unlink_claims(self, link_id: int) -> None:
-        with self.decision("remove claim link"):
+    def unlink_claims(self, link_id: int) -> Changes:
+        with self.decision("remove claim link") as d:
             self._delete("claim_links", {"id": link_id}, None)
+        return self._result(d)
+
+    # -- the label scheme ---------------------------------------------------------------------------
+    def set_label_description(self, label: str, description: str | None) -> Changes:
+        """The annotation guideline of a label (blank: back to the default meaning)."""
+        self._require_label(label)
+        text = (description or "").strip() or None
+        with self.decision(f"guideline for {label}") as d:
+            self._update("labels", {"name": label}, None, description=text)
+        return self._result(d)
 
     # -- the source registry ------------------------------------------------------------------------
     def source_for_name(self, name: str, *, create: bool = True) -> int | None:
@@ -445,34 +600,39 @@ class Review:
                                      insert=lambda row: self._insert("sources", row, None)
                                      if self._current else None)
 
-    def grade_source(self, source_id: int, reliability: str | None) -> None:
+    def grade_source(self, source_id: int, reliability: str | None) -> Changes:
         """Source reliability A–F (None: ungraded, which is not F)."""
         if reliability is not None:
             reliability = reliability.upper()
             if reliability not in RELIABILITY:
                 raise ValueError("reliability is A–F: " + ", ".join(f"{k} {v}" for k, v in RELIABILITY.items()))
         self.project.source(source_id)
-        with self.decision(f"grade source {reliability or 'ungraded'}"):
+        with self.decision(f"grade source {reliability or 'ungraded'}") as d:
             self._update("sources", {"id": source_id}, None, reliability=reliability)
+        return self._result(d)
 
-    def create_source(self, name: str, reliability: str | None = None) -> int:
-        with self.decision("create source"):
-            sid = self.source_for_name(name)
+    def create_source(self, name: str, reliability: str | None = None) -> Changes:
+        """`.id` is the registry entry (an existing one when the name or an alias matches)."""
+        with self.decision("create source") as d:
+            d.id = source_id = self.source_for_name(name)
+            if source_id is None:
+                raise ValueError("a source needs a name with at least one letter or digit")
             if reliability is not None:
-                self.grade_source(sid, reliability)
-            return sid
+                self.grade_source(source_id, reliability)
+        return self._result(d)
 
-    def rename_source(self, source_id: int, name: str) -> None:
-        with self.decision("rename source"):
+    def rename_source(self, source_id: int, name: str) -> Changes:
+        with self.decision("rename source") as d:
             self._update("sources", {"id": source_id}, None, name=display_source_name(name))
+        return self._result(d)
 
-    def add_alias(self, source_id: int, alias: str) -> None:
+    def add_alias(self, source_id: int, alias: str) -> Changes:
         """Another name of the same source: claims with that name link to this entry."""
         norm = normalise_source_name(alias)
         if not norm:
             raise ValueError("an alias needs at least one letter or digit")
         src = self.project.source(source_id)
-        with self.decision(f"alias {alias} for {src.name}"):
+        with self.decision(f"alias {alias} for {src.name}") as d:
             owner = self.project.conn.execute("SELECT source_id FROM source_aliases WHERE norm_alias = ?",
                                               (norm,)).fetchone()
             other = self.project.conn.execute("SELECT id FROM sources WHERE norm_name = ?",
@@ -484,14 +644,16 @@ class Review:
                                                 "alias": alias}, None)
                 self._update("sources", {"id": source_id}, None,
                              aliases=json.dumps(src.aliases + [alias], ensure_ascii=False))
+        return self._result(d)
 
-    def merge_sources(self, keep_id: int, other_id: int) -> None:
+    def merge_sources(self, keep_id: int, other_id: int) -> Changes:
         """Fold `other` into `keep`: its claims, name and aliases move; `keep`'s grade stays
         (or `other`'s if `keep` has none)."""
         if keep_id == other_id:
-            return
+            return Changes(action="merge sources", undo_text=self.undo_text(),
+                           redo_text=self.redo_text())
         keep, other = self.project.source(keep_id), self.project.source(other_id)
-        with self.decision(f"merge source {other.name} into {keep.name}"):
+        with self.decision(f"merge source {other.name} into {keep.name}") as d:
             for (cid, doc_id) in self.project.conn.execute(
                     "SELECT id, document_id FROM claims WHERE source_id = ?", (other_id,)).fetchall():
                 self._update("claims", {"id": cid}, doc_id, source_id=keep_id)
@@ -506,12 +668,21 @@ class Review:
             self._delete("sources", {"id": other_id}, None)
             self._insert("source_aliases", {"norm_alias": other.norm_name, "source_id": keep_id,
                                             "alias": other.name}, None)
+        return self._result(d)
 
-    def set_source_note(self, source_id: int, note: str | None) -> None:
-        with self.decision("source note"):
+    def set_source_note(self, source_id: int, note: str | None) -> Changes:
+        with self.decision("source note") as d:
             self._update("sources", {"id": source_id}, None, note=note or None)
+        return self._result(d)
 
     # -- checks -----------------------------------------------------------------------------------
+    def _span_row(self, doc_id: int, start: int, end: int, label: str) -> dict[str, Any]:
+        """A span the analyst makes: accepted, and theirs."""
+        stamp = now()
+        return {"document_id": doc_id, "start": start, "end": end, "label": label,
+                "origin": "analyst", "status": "accepted", "annotator": self.project.who,
+                "model": None, "fragments": None, "created_at": stamp, "updated_at": stamp}
+
     def _require_label(self, label: str) -> None:
         if not self.project.conn.execute("SELECT 1 FROM labels WHERE name = ?", (label,)).fetchone():
             raise ValueError(f"unknown label {label!r}: add it to the project's labels first")
@@ -549,11 +720,19 @@ def find_or_create_source(project: Project, name: str, *, create: bool = True,
     return project.db["sources"].insert(new).last_pk
 
 
-def _new_span(doc_id: int, start: int, end: int, label: str) -> dict[str, Any]:
-    stamp = now()
-    return {"document_id": doc_id, "start": start, "end": end, "label": label,
-            "origin": "analyst", "status": "accepted", "annotator": None, "model": None,
-            "fragments": None, "created_at": stamp, "updated_at": stamp}
+def _key_value(table: str, key: dict[str, Any]) -> Any:
+    """A row's primary key as Changes holds it: the id, or a tuple for a composite key."""
+    values = tuple(key[k] for k in _PK[table])
+    return values[0] if len(values) == 1 else values
+
+
+def _focus_of(writes: list[_Change]) -> tuple[str, int] | None:
+    """The item a step was about, when the decision did not say: its first claim, else span."""
+    for kind, table in (("claim", "claims"), ("span", "spans")):
+        for c in writes:
+            if c.table == table:
+                return (kind, c.key["id"])
+    return None
 
 
 def _with_key(key: dict[str, Any], values: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -570,6 +749,18 @@ def _write(project: Project, table: str, key: dict[str, Any], values: dict[str, 
 def _delete(project: Project, table: str, key: dict[str, Any]) -> None:
     where = " AND ".join(f'"{k}" = ?' for k in key)
     project.conn.execute(f'DELETE FROM "{table}" WHERE {where}', tuple(key.values()))
+
+
+def _overlaps(rng: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(a < rng[1] and rng[0] < b for a, b in taken)
+
+
+def _count(counter: dict[str, int], reason: str) -> None:
+    counter[reason] = counter.get(reason, 0) + 1
+
+
+def _skipped_text(skipped: dict[str, int]) -> str:
+    return "; skipped " + ", ".join(f"{n} {why}" for why, n in skipped.items()) if skipped else ""
 
 
 def _short(text: str, n: int = 30) -> str:

@@ -43,7 +43,7 @@ def test_seed_article_import_review_export_read_back(project_path, tmp_path, nlp
         review.accept([entities[0].id, entities[1].id])
         review.reject([entities[2].id])
         review.relabel(entities[3].id, "GPE")
-        review.set_document_status(1, "done")
+        review.set_document_status(1, "done", resolve="reject")
         stored = {s.id: (s.start, s.end, s.label, s.status) for s in p.spans(1)}
     out = tmp_path / "seed.jsonl"
     with Project(project_path, readonly=True) as p:

@@ -46,7 +46,7 @@ def test_rerun_never_duplicates_nor_touches_decisions(project, nlp):
     spans = project.spans(1)
     review.reject([spans[0].id])
     review.relabel(spans[1].id, "PERSON")
-    created = review.create_span(3, 0, 6, "PERSON")
+    created = review.create_span(3, 0, 6, "PERSON").id
     before = dump(project)
     assert annotate(project, nlp=nlp, claims=False).documents == 0   # nothing new to do
     summary = annotate(project, nlp=nlp, claims=False, force=True)    # everything again

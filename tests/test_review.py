@@ -8,7 +8,7 @@ import pytest
 from annotation.model import NewDocument, SpanRecord
 from storage.ingest import store_documents
 from storage.project import Project
-from storage.review import Review
+from storage.review import Review, UndecidedSuggestions
 
 TEXT = "Reuters said Assad left Homs. Later Reuters said Homs was calm, and reuters agreed."
 
@@ -51,7 +51,7 @@ def test_undo_and_redo_restore_exact_state(project, doc):
     s = {sp.start: sp.id for sp in project.spans(doc)}
     review.accept([s[0]])
     after_accept = dump()
-    new = review.create_span(doc, 67, 74, "ORG")
+    new = review.create_span(doc, 67, 74, "ORG").id
     review.set_bounds(s[49], 49, 52)
     assert review.undo_text() == "move boundary"
     review.undo()
@@ -69,7 +69,7 @@ def test_undo_and_redo_restore_exact_state(project, doc):
 def test_apply_to_all_decides_every_mention_as_one_step(project, doc):
     review = Review(project)
     first = project.spans(doc)[0]
-    n = review.apply_to_all(first.id, "accept")
+    n = review.apply_to_all(first.id, "accept").count
     # Two stored "Reuters" spans accepted, lowercase "reuters" is another string: not touched.
     assert n == 2
     statuses = rows(project, 'SELECT start, status FROM spans WHERE label = \'ORG\' ORDER BY start')
@@ -94,8 +94,8 @@ def test_apply_to_all_in_project_creates_missing_mentions(project, doc):
 
 def test_claim_grading_and_source_registry(project, doc):
     review = Review(project)
-    c1 = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7))
-    c2 = review.create_claim(doc, content=(49, 62), cue=(44, 48), source=(36, 43))
+    c1 = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7)).id
+    c2 = review.create_claim(doc, content=(49, 62), cue=(44, 48), source=(36, 43)).id
     a, b = project.claim(c1), project.claim(c2)
     assert a.source_id == b.source_id  # "Reuters" twice is one registry entry
     review.grade_source(a.source_id, "b")
@@ -106,7 +106,7 @@ def test_claim_grading_and_source_registry(project, doc):
         review.grade_claim(c1, 7)
     with pytest.raises(ValueError):
         review.grade_source(a.source_id, "G")
-    link = review.link_claims(c1, c2, "supports")
+    link = review.link_claims(c1, c2, "supports").id
     assert rows(project, "SELECT from_claim, to_claim, kind FROM claim_links WHERE id = ?", link) == [(c1, c2, "supports")]
     labels = rows(project, "SELECT label FROM spans WHERE origin = 'analyst' ORDER BY id")
     assert [r[0] for r in labels] == ["Content", "Cue", "Source"] * 2
@@ -114,9 +114,9 @@ def test_claim_grading_and_source_registry(project, doc):
 
 def test_merge_sources_and_alias(project, doc):
     review = Review(project)
-    r1 = review.create_source("Reuters", "A")
-    r2 = review.create_source("Thomson Reuters news agency")
-    c = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7))
+    r1 = review.create_source("Reuters", "A").id
+    r2 = review.create_source("Thomson Reuters news agency").id
+    c = review.create_claim(doc, content=(13, 28), cue=(8, 12), source=(0, 7)).id
     review.set_claim_source(c, r2)
     review.merge_sources(r1, r2)
     assert project.claim(c).source_id == r1
@@ -132,13 +132,77 @@ def test_merge_sources_and_alias(project, doc):
 
 def test_document_labels_and_status(project, doc):
     review = Review(project)
-    assert review.toggle_document_label(doc, "credible") is True
+    assert review.toggle_document_label(doc, "credible").count == 1  # now carries it
+    review.reject([s.id for s in project.spans(doc)])
     review.set_document_status(doc, "done")
     assert project.doc_labels(doc) == ["credible"]
     assert project.document_rows(status="done")[0].id == doc
     review.undo()
     review.undo()
+    review.undo()
     assert project.doc_labels(doc) == [] and project.document_rows()[0].status == "new"
+
+
+def test_done_resolves_undecided_suggestions_explicitly(project, doc, project_path):
+    review = Review(project)
+    review.accept([project.spans(doc)[0].id])
+    c = review.create_claim(doc, content=(13, 28)).id
+    store_documents(project, [NewDocument("Assad said so.", name="b", spans=[SpanRecord(0, 5, "PERSON")])])
+    before = rows(project, 'SELECT id, status FROM spans ORDER BY id')
+    with pytest.raises(UndecidedSuggestions) as refused:
+        review.set_document_status(doc, "done")
+    assert refused.value.count == 4 and "4 suggestion(s)" in str(refused.value)
+    assert rows(project, 'SELECT id, status FROM spans ORDER BY id') == before
+    assert project.document_status(doc) == "in review"
+    changes = review.set_document_status(doc, "done", resolve="reject")
+    assert changes.count == 4 and "rejected the 4 undecided" in changes.message
+    assert rows(project, "SELECT count(*) FROM spans WHERE document_id = ? AND status = 'suggested'",
+                doc) == [(0,)]
+    assert project.claim(c).status == "accepted"           # decided work stays as it was
+    assert project.undecided_count(doc) == 0 and project.undecided_count(2) == 1
+    assert project.document_rows(status="done")[0].n_suggested == 0
+    # One undo brings the suggestions and the status back.
+    review.undo()
+    assert rows(project, 'SELECT id, status FROM spans ORDER BY id') == before
+    assert project.document_status(doc) == "in review"
+    review.redo()
+    # Undeciding a span of a done document reopens it: done never holds an undecided one.
+    rejected = rows(project, "SELECT id FROM spans WHERE document_id = ? AND status = 'rejected'", doc)[0][0]
+    review.reset([rejected])
+    assert project.document_status(doc) == "in review"
+    with pytest.raises(ValueError):
+        review.set_document_status(doc, "done", resolve="accept")
+    project.close()
+    with Project(project_path) as p:
+        assert p.span(rejected).status == "suggested"
+
+
+def test_decisions_record_who_made_them(project_path):
+    from storage.ingest import store_documents as store
+    with Project(project_path, who="Rana Haddad") as p:
+        store(p, [NewDocument(TEXT, name="a", spans=[SpanRecord(0, 7, "ORG"), SpanRecord(13, 18, "PERSON"),
+                                                      SpanRecord(24, 28, "GPE", origin="import",
+                                                                 status="suggested", annotator="ann2")])])
+        review = Review(p)
+        spans = {s.start: s.id for s in p.spans(1)}
+        review.accept([spans[0]])
+        review.reject([spans[13]])
+        review.accept([spans[24]])
+        created = review.create_span(1, 67, 74, "ORG").id
+        claim = review.create_claim(1, (49, 62), cue=(44, 48), source=(36, 43)).id
+    with Project(project_path, readonly=True) as p:
+        who = dict(p.conn.execute("SELECT id, annotator FROM spans").fetchall())
+        assert who[spans[0]] == who[spans[13]] == who[created] == "Rana Haddad"
+        assert who[spans[24]] == "ann2"           # an imported annotator's span stays theirs
+        assert p.claim(claim).annotator == "Rana Haddad"
+        assert {s.annotator for s in p.spans(1) if s.origin == "analyst"} == {"Rana Haddad"}
+        assert {r[0] for r in p.conn.execute("SELECT DISTINCT who FROM events")} == {"Rana Haddad"}
+    # Undo takes the name back with the decision.
+    with Project(project_path, who="Rana Haddad") as p:
+        review = Review(p)
+        review.reject([spans[0]])
+        review.undo()
+        assert p.span(spans[0]).annotator == "Rana Haddad"  # from the earlier session's accept
 
 
 def test_bad_decisions_change_nothing(project, doc):
@@ -150,3 +214,71 @@ def test_bad_decisions_change_nothing(project, doc):
         review.relabel(project.spans(doc)[0].id, "NO_SUCH_LABEL")
     assert rows(project, "SELECT * FROM spans") == before
     assert rows(project, "SELECT count(*) FROM events")[0][0] == 0
+
+
+def test_apply_to_all_takes_whole_tokens_and_never_overlaps_an_accepted_entity(project):
+    text = ("Assad's troops met pro-Assad's militia near Homs city; Bashar al-Assad left Homs. "
+            "12 people died, 12.5 km away; 12 more.")
+    at = lambda phrase, nth=0: [i for i in range(len(text)) if text.startswith(phrase, i)][nth]
+    store_documents(project, [NewDocument(text, name="a", normalise=False, spans=[
+        SpanRecord(0, 5, "PERSON"),
+        SpanRecord(at("pro-Assad's militia"), at("pro-Assad's militia") + 19, "ORG", status="accepted"),
+        SpanRecord(at("Homs city"), at("Homs city") + 9, "GPE", status="accepted"),
+        SpanRecord(at("Bashar al-Assad"), at("Bashar al-Assad") + 15, "PERSON", origin="analyst",
+                   status="accepted"),
+        SpanRecord(at("Homs", 1), at("Homs", 1) + 4, "GPE"),
+        SpanRecord(0 + at("12"), at("12") + 2, "CARDINAL")])])
+    review = Review(project)
+    by_start = {s.start: s.id for s in project.spans(1)}
+    before = rows(project, 'SELECT id, start, "end", label, status FROM spans ORDER BY id')
+
+    changes = review.apply_to_all(by_start[0], "accept")
+    # "Assad" inside "pro-Assad's militia" and "Bashar al-Assad": whole tokens, but inside
+    # entities already accepted: left out, and said so.
+    assert changes.count == 1 and changes.skipped == {"overlapping an accepted entity": 2}
+    assert changes.message == ("Accepted 1 mention(s) of “Assad” in this article; "
+                               "skipped 2 overlapping an accepted entity")
+    assert rows(project, "SELECT count(*) FROM spans WHERE label = 'PERSON'") == [(2,)]
+
+    changes = review.apply_to_all(by_start[at("Homs", 1)], "accept")
+    assert changes.count == 1 and changes.skipped == {"overlapping an accepted entity": 1}
+
+    changes = review.apply_to_all(by_start[at("12")], "accept")
+    # "12" of "12.5" is no token of its own; the last "12" is, and becomes a span.
+    assert changes.count == 2 and changes.skipped == {"inside a longer token": 1}
+    assert [(s, e) for s, e in rows(project, "SELECT start, \"end\" FROM spans WHERE label = 'CARDINAL'"
+                                             " ORDER BY start")] == [(at("12"), at("12") + 2),
+                                                                     (at("12", 2), at("12", 2) + 2)]
+    # No two accepted entities overlap.
+    accepted = rows(project, "SELECT start, \"end\" FROM spans WHERE status = 'accepted' ORDER BY start")
+    assert all(a[1] <= b[0] for a, b in zip(accepted, accepted[1:]))
+    review.undo()
+    review.undo()
+    review.undo()
+    assert rows(project, 'SELECT id, start, "end", label, status FROM spans ORDER BY id') == before
+
+
+def test_pre_annotation_leaves_a_done_document_alone(project, nlp):
+    from storage.preannotate import annotate
+    store_documents(project, [NewDocument("Assad met Putin in Moscow on Monday.", name="a"),
+                              NewDocument("Erdogan flew to Ankara.", name="b")])
+    review = Review(project)
+    review.create_span(1, 0, 5, "PERSON")
+    review.set_document_status(1, "done")
+    summary = annotate(project, nlp=nlp, force=True)
+    assert summary.documents == 1
+    assert project.undecided_count(1) == 0 and project.undecided_count(2) > 0
+    assert [s.origin for s in project.spans(1)] == ["analyst"]
+
+
+def test_apply_to_all_creates_nothing_inside_a_longer_suggestion(project):
+    text = "Assad spoke. President Bashar al-Assad's forces advanced. Assad left."
+    b = text.index("Bashar al-Assad's")
+    store_documents(project, [NewDocument(text, name="a", normalise=False, spans=[
+        SpanRecord(0, 5, "PERSON"), SpanRecord(b, b + 17, "PERSON")])])
+    review = Review(project)
+    changes = review.apply_to_all(project.spans(1)[0].id, "accept")
+    # The last "Assad" is made; the one in "Bashar al-Assad's" waits for that suggestion's decision.
+    assert changes.count == 2 and changes.skipped == {"inside a longer suggestion": 1}
+    assert [(s.start, s.status) for s in project.spans(1)] == [
+        (0, "accepted"), (b, "suggested"), (text.rindex("Assad"), "accepted")]

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from storage.analyst import stored_analyst_name
 from ui import ops
 from ui.main_window import MainWindow
 
@@ -19,6 +20,8 @@ def run_app(argv: list[str]) -> int:
     app.setStyle("Fusion")
     window = MainWindow()
     window.show()
+    if stored_analyst_name() is None:  # the first start: who is deciding?
+        QTimer.singleShot(0, lambda: window.ask_analyst_name(first_time=True))
     target = argv[0] if argv else None
     if target == "demo":
         QTimer.singleShot(0, lambda: open_demo(window))
@@ -41,9 +44,8 @@ def open_demo(window: MainWindow, path: Path | None = None) -> None:
     from storage.demo import build_demo, default_demo_path
     path = Path(path or default_demo_path())
     if path.exists() and path.stat().st_size > 0:
-        if window.open_project(path) and window.project.conn.execute(
-                "SELECT 1 FROM documents WHERE annotated_with IS NULL LIMIT 1").fetchone():
-            window._act_preannotate()  # a first build stopped before annotating finished
+        if window.open_project(path) and window.project.has_unannotated_documents():
+            window.preannotate()  # a first build stopped before annotating finished
         return
     window.statusBar().showMessage("Building the demo project (first run: import and pre-annotate)…")
 

@@ -1,15 +1,17 @@
 """The article as plain text with its spans drawn over it (layout formats), and the current one outlined."""
 from __future__ import annotations
 
+import html
+import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QContextMenuEvent, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QTextCharFormat,
-    QSyntaxHighlighter, QTextCursor, QTextOption,
+    QColor, QContextMenuEvent, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
+    QResizeEvent, QTextCharFormat, QSyntaxHighlighter, QTextCursor, QTextOption,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
 from annotation.model import Span
 from ui.offsets import OffsetMap, display_text
@@ -23,6 +25,11 @@ CONTENT_BAR = QColor("#3d85c6")       # margin bar beside every claim's content
 CONTENT_BAR_SUGGESTED = QColor("#9fc3e6")
 REJECTED_GREY = QColor("#8c8c8c")
 OUTLINE = QColor("#1a237e")
+GUTTER = 30                           # left of the text: each graded claim's Admiralty code
+CODE_INK = QColor("#1a237e")
+CODE_PAPER = QColor("#e8eaf6")
+# Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko…, and their forms).
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
 def safe_colour(value: str | None, fallback: str = _FALLBACK) -> QColor:
@@ -130,17 +137,23 @@ class ArticleView(QPlainTextEdit):
         self._colours: dict[str, QColor] = {}
         self._spans: dict[int, Span] = {}
         # span id -> (layer, qt start, qt end, format) for each fragment
-        self._pieces: dict[int, list[tuple[int, int, int, QTextCharFormat]]] = {}
+        self._pieces: dict[int, list[tuple[int, int, int, QTextCharFormat, bool]]] = {}
         self._outlines: list[tuple[int, int, bool]] = []  # qt start, qt end, strong?
         self._band: tuple[int, int] | None = None  # the current claim's content, qt range
         # One format object per (label, status) and per overlap combination: cheap to reuse.
         self._formats: dict[tuple[str, str], QTextCharFormat] = {}
         self._merged: dict[tuple[int, ...], QTextCharFormat] = {}
-        self._sorted: list[tuple[int, int, int, QTextCharFormat]] = []
+        self._sorted: list[tuple[int, int, int, QTextCharFormat, bool]] = []
         self._starts: list[int] = []
         self._longest = 0
         self._highlighter = _SpanHighlighter(self)
         self.setPlaceholderText("No article open")
+        # What the hover tooltip says about a character (set by the presenter): lines of text.
+        self.describe: Callable[[int], list[str]] | None = None
+        self._codes: list[tuple[int, int, str]] = []  # qt start, qt end, Admiralty code
+        self._gutter = _Gutter(self)
+        self.setViewportMargins(GUTTER, 0, 0, 0)
+        self.updateRequest.connect(lambda _rect, _dy: self._gutter.update())
 
     # -- content ----------------------------------------------------------------------------------
     @property
@@ -161,6 +174,13 @@ class ArticleView(QPlainTextEdit):
         self._spans = {s.id: s for s in spans}
         self._pieces = {sid: self._make(s) for sid, s in self._spans.items()}
         self._index()
+        self._codes = []
+        # Qt's plain-text layout aligns every paragraph left; justified text is laid out
+        # right-aligned in a right-to-left paragraph, so an article in such a script reads as
+        # it should (left-to-right text is then justified too).
+        option = self.document().defaultTextOption()
+        option.setAlignment(Qt.AlignJustify if _RTL.search(text) else Qt.AlignLeft)
+        self.document().setDefaultTextOption(option)
         # The highlighter colours each block as setPlainText lays it out: one pass, no extra.
         self.setPlainText(display_text(text))
 
@@ -174,24 +194,27 @@ class ArticleView(QPlainTextEdit):
         removed = set(self._spans) - set(new)
         if not changed and not removed:
             return set()
-        dirty = [(qa, qb) for sid in changed | removed for _l, qa, qb, _f in self._pieces.get(sid, ())]
+        dirty = [(p[1], p[2]) for sid in changed | removed for p in self._pieces.get(sid, ())]
         for sid in removed:
             self._pieces.pop(sid, None)
         for sid in changed:
             self._pieces[sid] = self._make(new[sid])
-            dirty += [(qa, qb) for _l, qa, qb, _f in self._pieces[sid]]
+            dirty += [(p[1], p[2]) for p in self._pieces[sid]]
         self._spans = new
         self._index()
         self._rehighlight(dirty)
         return changed | removed
 
-    def _make(self, span: Span) -> list[tuple[int, int, int, QTextCharFormat]]:
+    def _make(self, span: Span) -> list[tuple[int, int, int, QTextCharFormat, bool]]:
         key = (span.label, span.status)
         fmt = self._formats.get(key)
         if fmt is None:
             fmt = self._formats[key] = span_format(span, self._colours)
         layer = _LAYER.get(span.label, 1)
-        return [(layer, *self._map.range_to_qt(a, b), fmt)
+        # A rejected span gives way: where it overlaps anything not rejected, its grey and its
+        # strike-through are not drawn (a rejected claim never greys the entities inside it).
+        recessive = span.status == "rejected"
+        return [(layer, *self._map.range_to_qt(a, b), fmt, recessive)
                 for a, b in (span.fragments or [[span.start, span.end]])]
 
     def _index(self) -> None:
@@ -217,13 +240,13 @@ class ArticleView(QPlainTextEdit):
         hi = bisect_left(self._starts, b1)
         pieces = [p for p in self._sorted[lo:hi] if p[2] > b0]
         if self._band is not None and self._band[1] > b0 and self._band[0] < b1:
-            pieces.append((-1, *self._band, _band_format()))
+            pieces.append((-1, *self._band, _band_format(), False))
             pieces.sort(key=lambda p: p[1])
         if not pieces:
             return []
         cuts = sorted({max(b0, min(b1, x)) for p in pieces for x in (p[1], p[2])})
         out = []
-        active: list[tuple[int, int, int, QTextCharFormat]] = []
+        active: list[tuple[int, int, int, QTextCharFormat, bool]] = []
         i, n = 0, len(pieces)
         # Sweep: the pieces covering each stretch between two consecutive span boundaries.
         for s, e in zip(cuts, cuts[1:]):
@@ -236,11 +259,15 @@ class ArticleView(QPlainTextEdit):
             if len(active) == 1:
                 out.append((s, e, active[0][3]))
                 continue
-            key = tuple(id(p[3]) for p in sorted(active, key=lambda p: p[0]))
+            shown = [p for p in active if not p[4]] or active
+            if len(shown) == 1:
+                out.append((s, e, shown[0][3]))
+                continue
+            key = tuple(id(p[3]) for p in sorted(shown, key=lambda p: p[0]))
             fmt = self._merged.get(key)
             if fmt is None:
                 fmt = QTextCharFormat()
-                for p in sorted(active, key=lambda p: p[0]):
+                for p in sorted(shown, key=lambda p: p[0]):
                     fmt.merge(p[3])
                 self._merged[key] = fmt
             out.append((s, e, fmt))
@@ -309,6 +336,16 @@ class ArticleView(QPlainTextEdit):
             return QPoint(0, 0)
         return rects[0].center().toPoint()
 
+    def set_claim_codes(self, codes: Iterable[tuple[int, int, str]]) -> None:
+        """The Admiralty code ("C2") of each graded claim, written in the gutter beside the line
+        where the claim's text begins: (start, end) of that part, and the code."""
+        self._codes = [(*self._map.range_to_qt(a, b), code) for a, b, code in codes]
+        self._gutter.update()
+
+    def codes_shown(self) -> list[tuple[int, str]]:
+        """(code-point offset, code) of each code the gutter holds (tests read them)."""
+        return [(self._map.from_qt(qa), code) for qa, _qb, code in self._codes]
+
     # -- painting -----------------------------------------------------------------------------------
     def _rects(self, a: int, b: int) -> list[QRectF]:
         """One rectangle per laid-out line piece of Qt range [a, b), in viewport coordinates."""
@@ -375,6 +412,36 @@ class ArticleView(QPlainTextEdit):
                     break
                 painter.drawLine(QPointF(x, r.top() + 1), QPointF(x, r.bottom() - 1))
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        r = self.contentsRect()
+        self._gutter.setGeometry(QRect(r.left(), r.top(), GUTTER, r.height()))
+
+    def paint_gutter(self, painter: QPainter) -> None:
+        """Each graded claim's code beside the first line of its text."""
+        if not self._codes:
+            return
+        height = self.viewport().height()
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.68))
+        font.setBold(True)
+        painter.setFont(font)
+        top_block = self.firstVisibleBlock().position()
+        for qa, qb, code in self._codes:
+            if qb < top_block:
+                continue
+            rects = self._rects(qa, qb)
+            if not rects:
+                continue
+            if rects[0].top() > height:
+                break
+            r = QRectF(2, rects[0].top() + 1, GUTTER - 4, min(rects[0].height() - 2, 18))
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(CODE_PAPER)
+            painter.drawRoundedRect(r, 3, 3)
+            painter.setPen(CODE_INK)
+            painter.drawText(r, Qt.AlignCenter, code)
+
     # -- mouse ----------------------------------------------------------------------------------------
     def _offset_at(self, pos: QPoint) -> int:
         return self._map.from_qt(self.cursorForPosition(pos).position())
@@ -395,5 +462,35 @@ class ArticleView(QPlainTextEdit):
                     return self._map.from_qt(q)
         return self._map.from_qt(qpos)
 
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.ToolTip and self.describe is not None:
+            help_event: QHelpEvent = event  # type: ignore[assignment]
+            lines = self.describe(self._char_at(help_event.pos())) if self._text else []
+            if lines:
+                # Plain text into markup: labels and model names are data.
+                QToolTip.showText(help_event.globalPos(), "<p style='white-space:pre'>"
+                                  + "<br>".join(html.escape(line) for line in lines) + "</p>",
+                                  self.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         self.context_requested.emit(self._char_at(event.pos()), event.globalPos())
+
+
+class _Gutter(QWidget):
+    """The strip left of the text where claims' Admiralty codes are written."""
+
+    def __init__(self, view: ArticleView):
+        super().__init__(view)
+        self.view = view
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self.view.viewport().palette().base())
+        painter.setRenderHint(QPainter.Antialiasing)
+        self.view.paint_gutter(painter)
+        painter.end()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ui.review_controller import MENUS, ActionSpec
+from ui.actions import MENUS, ActionSpec
 
 
 def shortcut_rows(specs: list[ActionSpec]) -> list[tuple[str, str, str, str]]:
@@ -34,7 +34,10 @@ class CheatSheet(QDialog):
         intro = QLabel("Keys with a comma are two presses: “C, 3” is C then 3 (grade the current "
                        "claim 3); “S, B” is S then B (grade its source B). With text selected, a "
                        "label key creates a span; without, it relabels the current span. Accept and "
-                       "reject move on to the next suggestion by themselves.")
+                       "reject move on to the next suggestion by themselves.\n"
+                       "A span without the mouse: → (or ←) selects the next (previous) token, "
+                       "Shift+→ / Shift+← move the selection's end and Ctrl+Shift+← / → its start, "
+                       "then a label key (or E to pick any label by typing) makes it a span, M a claim.")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.PlainText)
         self.table = QTableWidget(len(rows), 4)

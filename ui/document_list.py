@@ -1,7 +1,6 @@
 """The document list: a windowed table model over the project (100,000 rows scroll smoothly)."""
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 
 from PySide6.QtCore import (
@@ -55,9 +54,9 @@ class DocumentListModel(QAbstractTableModel):
         else:
             try:
                 self.ids = self.project.document_ids(**self.filters)
-            except sqlite3.OperationalError as exc:  # an FTS query the user typed that SQLite refuses
+            except ValueError as exc:  # a search SQLite refuses
                 self.ids = []
-                self.error = f"search not understood: {exc}"
+                self.error = str(exc)
         self.endResetModel()
 
     def refresh_documents(self, doc_ids: set[int] | None) -> None:
@@ -98,11 +97,10 @@ class DocumentListModel(QAbstractTableModel):
 
     def _read_page(self, page_no: int) -> list[DocumentRow]:
         ids = self.ids[page_no * PAGE:(page_no + 1) * PAGE]
-        rows = {r[0]: DocumentRow(*r) for r in self.project.conn.execute(
-            "SELECT id, name, title, source, date, status, n_spans, n_suggested, n_claims"
-            f" FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        rows = self.project.document_rows_by_id(ids)
         # A row deleted meanwhile still gets a placeholder, so row numbers stay valid.
-        return [rows.get(i) or DocumentRow(i, None, "(removed)", None, None, "", 0, 0, 0) for i in ids]
+        return [r or DocumentRow(i, None, "(removed)", None, None, "", 0, 0, 0)
+                for i, r in zip(ids, rows)]
 
     # -- Qt model -------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:

@@ -1,32 +1,38 @@
 """The main window: document list | article view | side panel, menus from the action table."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QVBoxLayout,
-    QWidget,
+    QDialog, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter,
+    QVBoxLayout,
 )
 
-from annotation.model import CLAIM_ROLES
+from annotation.pipeline import model_version
+from annotation.tokens import tokenizer
+from storage.analyst import analyst_name, set_analyst_name
 from storage.backup import backup_on_open
+from storage.changes import Changes
+from storage.preannotate import annotate
 from storage.project import Project, ProjectError
-from storage.review import Review
+from storage.review_model import ReviewModel
 from ui import ops
+from ui.actions import MENUS, ActionSpec, action_specs
 from ui.article_view import ArticleView
 from ui.cheat_sheet import CheatSheet
 from ui.document_list import DocumentList
-from ui.review_controller import MENUS, ActionSpec, ReviewController, action_specs
+from ui.export_dialog import ExportDialog
+from ui.import_dialog import ImportDialog
+from ui.labels_dialog import LabelGuidelinesDialog
+from ui.review_controller import ReviewController
 from ui.side_panel import SidePanel
+from ui.sources_dialog import SourcesDialog
+from ui.stats_view import StatsView
 
-log = logging.getLogger(__name__)
 MAX_RECENT = 8
 FILE_FILTER = "Credence projects (*.credence);;All files (*)"
-# Actions that make sense without an open project.
-_ALWAYS = {"new_project", "open_project", "quit", "cheat_sheet"}
 # Actions offered on the article's context menu, in this order (None: a separator).
 _CONTEXT = ("accept", "reject", "reset", None, "label_key", None, "grow_end", "shrink_end",
             "grow_start", "shrink_start", None, "apply_all", "reject_all", None, "mark_claim",
@@ -40,8 +46,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Credence")
         self.project: Project | None = None
-        self.review: Review | None = None
-        self.controller: ReviewController | None = None
+        self.review_model: ReviewModel | None = None
         self.nlp = nlp
         self.actions_by_id: dict[str, QAction] = {}
         self.specs: list[ActionSpec] = []
@@ -62,23 +67,26 @@ class MainWindow(QMainWindow):
 
         self.model_label = QLabel("Model: not loaded")
         self.counts_label = QLabel("")
-        for w in (self.model_label, self.counts_label):
+        self.analyst_label = QLabel("")
+        self.analyst_label.setToolTip("your decisions are recorded under this name "
+                                      "(File ▸ Analyst Name… changes it)")
+        for w in (self.model_label, self.counts_label, self.analyst_label):
             w.setTextFormat(Qt.PlainText)
         self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.analyst_label)
         self.statusBar().addPermanentWidget(self.model_label)
+        self._show_analyst()
 
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(300)
         self._counts_timer.timeout.connect(self._update_counts)
 
+        self.controller = ReviewController(self.view, self.side, is_busy=ops.is_busy)
+        self.controller.changed.connect(self._on_changes)
+        self.controller.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.doc_list.document_chosen.connect(self._on_document_chosen)
         self.view.context_requested.connect(self._on_context_requested)
-        self.side.credibility_chosen.connect(lambda g: self._with_controller("grade_claim", g))
-        self.side.reliability_chosen.connect(lambda g: self._with_controller("grade_source", g))
-        self.side.registry_chosen.connect(lambda s: self._with_controller("set_claim_source", s))
-        self.side.note_edited.connect(lambda t: self._with_controller("set_claim_note", t))
-        self.side.doc_label_toggled.connect(self._act_toggle_doc_label)
         ops.busy_notifier().busyChanged.connect(self._on_busy_changed)
 
         self._build_actions()
@@ -124,22 +132,27 @@ class MainWindow(QMainWindow):
         """(Re)create every action from the table: label keys depend on the project's labels."""
         for action in self.actions_by_id.values():
             self.removeAction(action)
+            self.view.removeAction(action)
             action.deleteLater()
         self.actions_by_id = {}
         for old in self.menuBar().findChildren(QMenu):
             old.deleteLater()
         self.menuBar().clear()
         labels = self.project.labels() if self.project else []
-        self.specs = action_specs(labels)
+        self.specs = action_specs(labels, self, self.controller)
         menus = {name: self.menuBar().addMenu(name if name != "Review" else "&Review") for name in MENUS}
         for spec in self.specs:
             action = QAction(spec.text, self)
             action.setShortcuts([QKeySequence(k) for k in spec.keys])
-            action.setShortcutContext(Qt.WindowShortcut)
             action.setStatusTip(spec.help)
             action.setCheckable(spec.checkable)
-            action.triggered.connect(lambda _checked=False, sp=spec: self._trigger(sp))
-            self.addAction(action)
+            action.triggered.connect(lambda _checked=False, run=spec.run: run())
+            if spec.article_only:  # the arrows stay the list's and the search box's elsewhere
+                action.setShortcutContext(Qt.WidgetShortcut)
+                self.view.addAction(action)
+            else:
+                action.setShortcutContext(Qt.WindowShortcut)
+                self.addAction(action)
             self.actions_by_id[spec.id] = action
             menu = menus[spec.menu]
             if spec.name in ("grade_claim", "grade_source", "label_key", "toggle_doc_label"):
@@ -156,20 +169,13 @@ class MainWindow(QMainWindow):
         self._update_enabled()
         self._update_undo_texts()
 
-    def _trigger(self, spec: ActionSpec) -> None:
-        handler = getattr(self, "_act_" + spec.name)
-        if spec.arg is None:
-            handler()
-        else:
-            handler(spec.arg)
-
     def action(self, name: str, arg=None) -> QAction:
         return self.actions_by_id[name if arg is None else f"{name}:{arg}"]
 
     def _update_enabled(self) -> None:
         has_project = self.project is not None
         for spec in self.specs:
-            self.actions_by_id[spec.id].setEnabled(has_project or spec.name in _ALWAYS)
+            self.actions_by_id[spec.id].setEnabled(has_project or not spec.needs_project)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -195,12 +201,8 @@ class MainWindow(QMainWindow):
             return False
         self._close_project()
         self.project = project
-        self.review = Review(project)
-        self.controller = ReviewController(project, self.review, self.view, is_busy=ops.is_busy)
-        self.controller.current_changed.connect(self._on_current_changed)
-        self.controller.documents_changed.connect(self._on_documents_changed)
-        self.controller.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-        self.controller.undo_changed.connect(self._update_undo_texts)
+        self.review_model = ReviewModel(project)
+        self.controller.set_model(self.review_model)
         self._remember(path)
         # Rolling backup (SQLite backup API, its own connection): off the UI thread, never blocks.
         ops.run_in_background(self, "Backing up the project",
@@ -211,6 +213,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.doc_list.set_project(project)
         self.setWindowTitle(f"Credence — {path.name}")
+        self._show_analyst()
+        self._update_undo_texts()
         if not self.doc_list.select_first():
             self.controller.open_document(None)
             self.side.show_nothing("This project has no articles yet: File ▸ Import… (Ctrl+I)")
@@ -222,10 +226,8 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         self.side.note.clearFocus()  # a note being typed is saved on focus-out
-        if self.controller is not None:
-            self.controller.deleteLater()
-        self.controller = None
-        self.review = None
+        self.controller.set_model(None)
+        self.review_model = None
         self.doc_list.set_project(None)
         self.view.clear_document()
         self.side.set_labels([])
@@ -233,10 +235,6 @@ class MainWindow(QMainWindow):
         self.project.close()
         self.project = None
         self._build_actions()
-
-    def _with_controller(self, method: str, *args) -> None:
-        if self.controller is not None:
-            getattr(self.controller, method)(*args)
 
     # -- the model ---------------------------------------------------------------------------------------
     def _load_model(self) -> None:
@@ -246,8 +244,10 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, nlp) -> None:
         self.nlp = nlp
-        from annotation.pipeline import model_version
         self.model_label.setText(f"Model: {model_version(nlp)}")
+        # spaCy is imported now: make the tokenizer snapping uses before the first keypress needs it.
+        ops.run_in_background(self, "Preparing the tokenizer", lambda progress, cancel: tokenizer(),
+                              None, cancellable=False, show_after_ms=-1, uses_project=False)
 
     def _on_model_error(self, exc: BaseException) -> None:
         self.model_label.setText("Model: not available")
@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
 
     # -- signals ------------------------------------------------------------------------------------------
     def _on_document_chosen(self, doc_id: int | None) -> None:
-        if self.controller is None:
+        if self.review_model is None:
             return
         self.side.note.clearFocus()
         self.controller.open_document(doc_id)
@@ -265,60 +265,56 @@ class MainWindow(QMainWindow):
             title = (row.title or row.name) if row else None
             self.setWindowTitle(f"Credence — {self.project.path.name}" + (f" — {title}" if title else ""))
 
-    def _on_current_changed(self) -> None:
-        c = self.controller
-        if c is None or c.current is None:
-            n = len(c.items) if c else 0
-            self.side.show_nothing("No spans in this article" if n == 0 else "Nothing selected")
-            return
-        if c.current.kind == "span":
-            s = c.spans[c.current.id]
-            self.side.show_span(s, c.text[s.start:s.end])
-            return
-        claim = c.claims[c.current.id]
-        parts = {}
-        for role in CLAIM_ROLES:
-            sid = claim.part_id(role)
-            span = c.spans.get(sid) if sid else None
-            parts[role] = c.text[span.start:span.end] if span else None
-        focus = c.spans.get(c.focus_span) if c.focus_span else None
-        source = self.project.source(claim.source_id) if claim.source_id else None
-        self.side.show_claim(claim, parts, focus, c.text[focus.start:focus.end] if focus else "",
-                             source, self.project.sources())
-
-    def _on_documents_changed(self, doc_ids) -> None:
-        self.doc_list.refresh_documents(doc_ids)
-        self._refresh_doc_labels()
-        self._counts_timer.start()
+    def _on_changes(self, changes: Changes) -> None:
+        """Refresh what a decision touched: list rows, counts, article labels, the Edit menu."""
+        if changes.documents:
+            self.doc_list.refresh_documents(changes.documents)
+        if changes.doc_labels:
+            self._refresh_doc_labels()
+        if changes.counts:
+            self._counts_timer.start()
+        if changes.labels:
+            self._on_labels_changed()
+        self._update_undo_texts(changes)
 
     def _refresh_doc_labels(self) -> None:
-        doc_id = self.controller.doc_id if self.controller else None
-        present = self.project.doc_labels(doc_id) if (self.project and doc_id) else []
-        self.side.set_doc_labels(present, enabled=doc_id is not None)
+        present = self.review_model.doc_labels() if self.review_model else []
         for spec in self.specs:
             if spec.name == "toggle_doc_label":
                 self.actions_by_id[spec.id].setChecked(spec.arg in present)
 
-    def _update_undo_texts(self) -> None:
+    def _on_labels_changed(self) -> None:
+        """The label scheme changed (a guideline): legend, colours, menus and tooltips follow."""
+        if self.project is None:
+            return
+        labels = self.project.labels()
+        self.view.set_colours(labels)
+        self.side.set_labels(labels)
+        self._build_actions()
+
+    def _update_undo_texts(self, changes: Changes | None = None) -> None:
         undo, redo = self.actions_by_id.get("undo"), self.actions_by_id.get("redo")
         if undo is None or redo is None:
             return
-        r = self.review
-        undo.setText(f"&Undo {r.undo_text()}" if r and r.can_undo else "&Undo")
-        redo.setText(f"&Redo {r.redo_text()}" if r and r.can_redo else "&Redo")
-        undo.setEnabled(bool(r and r.can_undo))
-        redo.setEnabled(bool(r and r.can_redo))
+        if changes is not None:
+            undo_text, redo_text = changes.undo_text, changes.redo_text
+        elif self.review_model is not None:
+            undo_text = self.review_model.review.undo_text()
+            redo_text = self.review_model.review.redo_text()
+        else:
+            undo_text = redo_text = None
+        undo.setText(f"&Undo {undo_text}" if undo_text else "&Undo")
+        redo.setText(f"&Redo {redo_text}" if redo_text else "&Redo")
+        undo.setEnabled(undo_text is not None)
+        redo.setEnabled(redo_text is not None)
 
     def _update_counts(self) -> None:
-        if self.project is None:
+        if self.review_model is None:
             self.counts_label.setText("")
             return
-        q = self.project.conn.execute
-        by_status = dict(q("SELECT status, count(*) FROM documents GROUP BY status").fetchall())
-        left = q("SELECT coalesce(sum(n_suggested), 0) FROM documents").fetchone()[0]
-        total = sum(by_status.values())
-        self.counts_label.setText(f"{total:,} article{'s' if total != 1 else ''} · "
-                                  f"{by_status.get('done', 0):,} done · {left:,} suggestions left")
+        c = self.review_model.status_counts()
+        self.counts_label.setText(f"{c.documents:,} article{'s' if c.documents != 1 else ''} · "
+                                  f"{c.done:,} done · {c.suggestions_left:,} suggestions left")
 
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
@@ -329,10 +325,9 @@ class MainWindow(QMainWindow):
     # -- context menu -------------------------------------------------------------------------------------
     def build_context_menu(self, offset: int) -> QMenu:
         """The review actions for what is under the mouse (the same actions as the keys)."""
-        if self.controller is not None:
-            sel = self.view.selection_range()
-            if sel is None or not (sel[0] <= offset < sel[1]):
-                self.controller._on_clicked(offset)
+        sel = self.view.selection_range()
+        if sel is None or not (sel[0] <= offset < sel[1]):
+            self.controller.select_at(offset, cycle=False)
         menu = QMenu(self)
         for name in _CONTEXT:
             if name is None:
@@ -354,8 +349,8 @@ class MainWindow(QMainWindow):
     def _on_context_requested(self, offset: int, global_pos) -> None:
         self.build_context_menu(offset).exec(global_pos)
 
-    # -- action handlers: files ------------------------------------------------------------------------------
-    def _act_new_project(self) -> None:
+    # -- action handlers (bound to the table in ui/actions.py) ---------------------------------------------
+    def new_project(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "New project", str(Path.home() / "project.credence"),
                                               FILE_FILTER)
         if path:
@@ -366,54 +361,66 @@ class MainWindow(QMainWindow):
                 return
             self.open_project(path)
 
-    def _act_open_project(self) -> None:
+    def open_project_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "", FILE_FILTER)
         if path:
             self.open_project(path)
 
-    def _act_import_files(self) -> None:
-        dialog = _optional("ui.import_dialog", "ImportDialog")
-        if dialog is None:
-            return self._unavailable("Import")
-        dialog(self, self.project).exec()
+    def import_files(self) -> None:
+        ImportDialog(self, self.project).exec()
         self._after_bulk_change()
 
-    def _act_export_files(self) -> None:
-        dialog = _optional("ui.export_dialog", "ExportDialog")
-        if dialog is None:
-            return self._unavailable("Export")
-        dialog(self, self.project).exec()
+    def export_files(self) -> None:
+        ExportDialog(self, self.project).exec()
 
-    def _act_show_stats(self) -> None:
-        view = _optional("ui.stats_view", "StatsView")
-        if view is None:
-            return self._unavailable("Statistics")
-        w = view(self.project, self)
-        if isinstance(w, QDialog):
-            w.exec()
-            return
+    def show_stats(self) -> None:
         dialog = QDialog(self)
         dialog.setWindowTitle("Statistics")
         dialog.resize(900, 640)
-        QVBoxLayout(dialog).addWidget(w)
+        QVBoxLayout(dialog).addWidget(StatsView(self.project, dialog))
         dialog.exec()
 
-    def _act_show_sources(self) -> None:
-        dialog = _optional("ui.sources_dialog", "SourcesDialog")
-        if dialog is None:
-            return self._unavailable("The source registry")
-        dialog(self, self.project, self.review).exec()
-        if self.controller is not None:
-            self.controller.reload()
-        self._update_undo_texts()
+    def show_sources(self) -> None:
+        dialog = SourcesDialog(self, self.project, self.review_model.review)
+        dialog.changed.connect(self.controller.apply_changes)
+        dialog.exec()
 
-    def _act_preannotate(self) -> None:
+    def show_label_guidelines(self) -> None:
+        dialog = LabelGuidelinesDialog(self, self.project, self.review_model.review)
+        dialog.changed.connect(self.controller.apply_changes)
+        dialog.exec()
+
+    # -- who decides ------------------------------------------------------------------------------------
+    def ask_analyst_name(self, first_time: bool = False) -> None:
+        """File ▸ Analyst Name…: the name decisions are recorded under. The app asks once, at its
+        first start; the name offered (the OS user name) is kept if the question is dismissed."""
+        name, ok = QInputDialog.getText(
+            self, "Analyst name", "Your name, as your decisions are to be recorded:",
+            text=analyst_name())
+        if ok or first_time:
+            self.set_analyst_name(name if ok else analyst_name())
+
+    def set_analyst_name(self, name: str) -> bool:
+        try:
+            stored = set_analyst_name(name)
+        except (ValueError, OSError) as exc:
+            self._warn("Analyst name", str(exc))
+            return False
+        if self.project is not None:
+            self.project.who = stored  # from the next decision on
+        self._show_analyst()
+        return True
+
+    def _show_analyst(self) -> None:
+        who = self.project.who if self.project is not None else analyst_name()
+        self.analyst_label.setText(f"Analyst: {who}")
+
+    def preannotate(self) -> None:
         if self.project is None:
             return
         project, nlp = self.project, self.nlp
 
         def work(progress, should_cancel):
-            from storage.preannotate import annotate
             return annotate(project, progress=progress, should_cancel=should_cancel, nlp=nlp)
 
         def done(summary) -> None:
@@ -424,14 +431,15 @@ class MainWindow(QMainWindow):
 
     def _after_bulk_change(self) -> None:
         """After an import or annotation: labels, list and the open article may all have changed."""
-        if self.project is None or self.controller is None:
+        if self.project is None or self.review_model is None:
             return
         labels = self.project.labels()
         self.view.set_colours(labels)
         self.side.set_labels(labels)
         self._build_actions()
         self.doc_list.reload_labels(self.project)
-        keep = self.controller.doc_id
+        self.review_model.project_changed()
+        keep = self.review_model.doc_id
         self.doc_list.apply_filters()
         if keep is None:
             self.doc_list.select_first()
@@ -440,106 +448,30 @@ class MainWindow(QMainWindow):
         self._refresh_doc_labels()
         self._update_counts()
 
-    def _act_quit(self) -> None:
-        self.close()
-
-    # -- action handlers: edit -----------------------------------------------------------------------------
-    def _act_undo(self) -> None:
-        self._with_controller("undo")
-
-    def _act_redo(self) -> None:
-        self._with_controller("undo", True)
-
-    def _act_focus_search(self) -> None:
+    def focus_search(self) -> None:
         self.doc_list.search.setFocus()
         self.doc_list.search.selectAll()
 
-    def _act_focus_article(self) -> None:
+    def focus_article(self) -> None:
         self.view.clear_selection()
         self.view.setFocus()
 
-    # -- action handlers: review -----------------------------------------------------------------------------
-    def _act_next_suggestion(self) -> None:
-        if self.controller:
-            self.controller.next_suggestion()
-
-    def _act_prev_suggestion(self) -> None:
-        if self.controller:
-            self.controller.next_suggestion(backwards=True)
-
-    def _act_accept(self) -> None:
-        self._with_controller("accept")
-
-    def _act_reject(self) -> None:
-        self._with_controller("reject")
-
-    def _act_reset(self) -> None:
-        self._with_controller("reset")
-
-    def _act_delete_span(self) -> None:
-        self._with_controller("delete_span")
-
-    def _act_grow_end(self) -> None:
-        self._with_controller("move_boundary", "grow_end")
-
-    def _act_shrink_end(self) -> None:
-        self._with_controller("move_boundary", "shrink_end")
-
-    def _act_grow_start(self) -> None:
-        self._with_controller("move_boundary", "grow_start")
-
-    def _act_shrink_start(self) -> None:
-        self._with_controller("move_boundary", "shrink_start")
-
-    def _act_apply_all(self, scope: str) -> None:
-        self._with_controller("apply_all", scope)
-
-    def _act_reject_all(self, scope: str) -> None:
-        self._with_controller("reject_all", scope)
-
-    def _act_label_key(self, label: str) -> None:
-        self._with_controller("relabel", label)
-
-    # -- action handlers: claims ------------------------------------------------------------------------------
-    def _act_mark_claim(self) -> None:
-        self._with_controller("mark_claim")
-
-    def _act_set_claim_part(self, role: str) -> None:
-        self._with_controller("set_claim_part", role)
-
-    def _act_grade_claim(self, grade: int) -> None:
-        self._with_controller("grade_claim", grade or None)
-
-    def _act_grade_source(self, grade: str) -> None:
-        self._with_controller("grade_source", None if grade == "0" else grade)
-
-    # -- action handlers: articles ------------------------------------------------------------------------------
-    def _act_next_article(self) -> None:
+    def next_article(self) -> None:
         if not self.doc_list.step(+1):
             self.statusBar().showMessage("This is the last article of the list", 5000)
         self.view.setFocus()
 
-    def _act_prev_article(self) -> None:
+    def prev_article(self) -> None:
         if not self.doc_list.step(-1):
             self.statusBar().showMessage("This is the first article of the list", 5000)
         self.view.setFocus()
 
-    def _act_toggle_done(self) -> None:
-        self._with_controller("toggle_done")
-
-    def _act_toggle_doc_label(self, label: str) -> None:
-        self._with_controller("toggle_doc_label", label)
-        self._refresh_doc_labels()
-
-    def _act_cheat_sheet(self) -> None:
+    def cheat_sheet(self) -> None:
         CheatSheet(self.specs, self).exec()
 
     # -- messages and closing ------------------------------------------------------------------------------------
     def _warn(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)
-
-    def _unavailable(self, what: str) -> None:
-        self._warn(what, f"{what} is not available in this build.")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if ops.is_busy():
@@ -555,12 +487,3 @@ class MainWindow(QMainWindow):
         self._close_project()
         event.accept()
 
-
-def _optional(module: str, name: str):
-    """An entry point another part of the app provides, or None when it is not there (yet)."""
-    import importlib
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        log.warning("%s.%s unavailable: %s", module, name, exc)
-        return None

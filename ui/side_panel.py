@@ -26,6 +26,17 @@ def _short(text: str, n: int = 220) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _grade_words(grade: str, source: Source | None, claim: Claim) -> str:
+    """ "C2 — fairly reliable source; probably true", or what is missing."""
+    if not grade:
+        return "ungraded (S then A–F grades the source, C then 1–6 the claim)"
+    reliability = RELIABILITY.get(source.reliability) if source and source.reliability else None
+    credibility = CREDIBILITY.get(claim.credibility) if claim.credibility else None
+    words = [f"source {reliability}" if reliability else "source ungraded",
+             credibility or "credibility ungraded"]
+    return f"{grade} — " + "; ".join(words)
+
+
 class _NoteEdit(QPlainTextEdit):
     """A note field that reports its text when the analyst leaves it."""
 
@@ -78,6 +89,11 @@ class SidePanel(QScrollArea):
         self.c_source, self.c_cue, self.c_content = _plain(), _plain(), _plain()
         self.c_source.setStyleSheet("color: #274e13; font-weight: bold")
         self.c_cue.setStyleSheet("color: #b00000; font-weight: bold")
+        self.c_grade = _plain()
+        self.c_grade.setStyleSheet("color: #1a237e; font-weight: bold")
+        self.c_grade.setToolTip("the Admiralty code: source reliability (A–F) and information "
+                                "credibility (1–6)")
+        cform.addRow("Grade", self.c_grade)
         cform.addRow("Source", self.c_source)
         cform.addRow("Cue", self.c_cue)
         cform.addRow("Content", self.c_content)
@@ -124,6 +140,7 @@ class SidePanel(QScrollArea):
         self.legend.setVisible(False)
         self._filling = False
         self._registry_entries: list[tuple[int, str]] | None = None
+        self._guidelines: dict[str, str] = {}
         self.credibility.currentIndexChanged.connect(self._on_credibility)
         self.reliability.currentIndexChanged.connect(self._on_reliability)
         self.registry.currentIndexChanged.connect(self._on_registry)
@@ -133,11 +150,14 @@ class SidePanel(QScrollArea):
     # -- filling -----------------------------------------------------------------------------------
     def set_labels(self, labels: list[dict]) -> None:
         """The legend (label colour, name, key) and the article-label check boxes."""
+        self._guidelines = {lab["name"]: lab.get("description") or "" for lab in labels}
         while self.legend_layout.count():
             w = self.legend_layout.takeAt(0).widget()
             if w is not None:
                 w.deleteLater()
-        shown = [lab for lab in labels if lab["kind"] != "document"]
+        # Every label here can be assigned (a key, E's picker, or C then T/U/S for claim parts);
+        # "Attribution" is only read from brat files, never drawn on its own.
+        shown = [lab for lab in labels if lab["kind"] != "document" and lab["name"] != "Attribution"]
         half = (len(shown) + 1) // 2
         for i, lab in enumerate(shown):
             row, col = i % half, (i // half) * 3
@@ -151,6 +171,9 @@ class SidePanel(QScrollArea):
             key = QLabel(lab.get("key") or "")
             key.setTextFormat(Qt.PlainText)
             key.setStyleSheet("color: #555; font-weight: bold")
+            guideline = lab.get("description") or ""
+            for w in (swatch, name, key):
+                w.setToolTip(f"{lab['name']}: {guideline}" if guideline else lab["name"])
             self.legend_layout.addWidget(swatch, row, col)
             self.legend_layout.addWidget(name, row, col + 1)
             self.legend_layout.addWidget(key, row, col + 2)
@@ -187,7 +210,8 @@ class SidePanel(QScrollArea):
 
     def _fill_span(self, span: Span, text: str) -> None:
         self.f_text.setText(_short(text))
-        self.f_label.setText(span.label)
+        guideline = self._guidelines.get(span.label)
+        self.f_label.setText(f"{span.label} — {guideline}" if guideline else span.label)
         self.f_status.setText(span.status)
         origin = span.origin
         if span.model:
@@ -197,10 +221,12 @@ class SidePanel(QScrollArea):
         self.f_origin.setText(origin)
 
     def show_claim(self, claim: Claim, parts: dict[str, str | None], focus: Span | None,
-                   focus_text: str, source: Source | None, sources: list[Source]) -> None:
+                   focus_text: str, source: Source | None, sources: list[Source],
+                   grade: str = "") -> None:
         self._filling = True
         try:
-            self.heading.setText(f"Claim ({claim.status})")
+            self.heading.setText(f"Claim ({claim.status})" + (f"  ·  {grade}" if grade else ""))
+            self.c_grade.setText(_grade_words(grade, source, claim))
             self.details.setVisible(focus is not None)
             if focus is not None:
                 self.details.setTitle(f"Current part: {focus.label}")

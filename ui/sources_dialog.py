@@ -1,6 +1,8 @@
 """The source registry: grade reliability (A–F), add aliases, merge duplicates, rename, add notes."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from annotation.model import RELIABILITY, Source
+from storage.changes import Changes
 from storage.project import Project, ProjectError
 from storage.review import Review
 from ui import ops
@@ -36,7 +39,7 @@ class _SortItem(QTableWidgetItem):
 class SourcesDialog(QDialog):
     """Every write goes through `Review`, so it is logged and can be undone like any decision."""
 
-    changed = Signal()  # the registry changed: views showing source names or grades refresh
+    changed = Signal(object)  # Changes: views showing source names or grades refresh from them
 
     def __init__(self, parent: QWidget | None, project: Project, review: Review):
         super().__init__(parent)
@@ -152,9 +155,7 @@ class SourcesDialog(QDialog):
         """Read the registry again, keeping the selection."""
         selected = self.selected_ids()
         self._sources = {s.id: s for s in self.project.sources()}
-        self._claims = dict(self.project.conn.execute(
-            "SELECT source_id, count(*) FROM claims WHERE source_id IS NOT NULL"
-            " AND status != 'rejected' GROUP BY source_id").fetchall())
+        self._claims = self.project.source_claim_counts()
         table = self.table
         table.setSortingEnabled(False)
         table.blockSignals(True)
@@ -238,19 +239,19 @@ class SourcesDialog(QDialog):
             self.note_edit.clear()
 
     # -- writing (each through Review: logged and undoable) -------------------------------------
-    def _write(self, what: str, action) -> bool:
+    def _write(self, what: str, action: Callable[[], Changes]) -> bool:
         if ops.is_busy():
             self._fail(what, ProjectError("background work is using the project; "
                                           "wait until it has finished"))
             return False
         try:
-            action()
+            changes = action()
         except (ProjectError, ValueError) as exc:
             self._fail(what, exc)
             return False
         self.error_message = None
         self.reload()
-        self.changed.emit()
+        self.changed.emit(changes)
         return True
 
     def _fail(self, what: str, exc: BaseException) -> None:
@@ -259,10 +260,11 @@ class SourcesDialog(QDialog):
 
     def grade(self, source_ids: list[int], reliability: str | None) -> bool:
         """Grade sources A–F (None: ungraded); one undoable step for all of them."""
-        def act():
-            with self.review.decision(f"grade {len(source_ids)} sources {reliability or UNGRADED}"):
+        def act() -> Changes:
+            with self.review.decision(f"grade {len(source_ids)} sources {reliability or UNGRADED}") as d:
                 for sid in source_ids:
                     self.review.grade_source(sid, reliability)
+            return d.changes
         ok = self._write("Grade source", act)
         if ok:
             self.status_label.setText(f"Graded {len(source_ids)} source(s) {reliability or UNGRADED}")

@@ -77,7 +77,7 @@ def _worker(path: str, seed: int, liar: bool = False) -> None:
                                     (doc_id, start, end, label)).fetchone():
                     break
             _say(f"T {n} create {doc_id} {start} {end} {label}")
-            new_id = review.create_span(doc_id, start, end, label)
+            new_id = review.create_span(doc_id, start, end, label).id
             _say(f"A {n} create {doc_id} {start} {end} {label} {new_id}")
         elif kind == "grade_claim":
             cid = rng.choice(claim_ids)

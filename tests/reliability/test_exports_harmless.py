@@ -57,7 +57,7 @@ def evil_project(tmp_path_factory) -> Path:
                 sid = review.source_for_name(EVIL[doc_id % len(EVIL)])
             if doc_id % 2 == 0:
                 review.accept([spans[0].id])
-                review.set_document_status(doc_id, "done")
+                review.set_document_status(doc_id, "done", resolve="reject")
             elif doc_id % 5 == 0:
                 review.reject([spans[0].id])
         for src in p.sources():

@@ -74,12 +74,13 @@ def build_small_project(project) -> dict:
         review.create_claim(c, _find(texts[c], "Talks in Geneva stalled on Tuesday"),
                             _find(texts[c], "said"), _find(texts[c], "a United Nations spokesman")),
     ]
+    claims = [changes.id for changes in claims]
     review.grade_claim(claims[0], 2)
     review.grade_claim(claims[2], 5)
     review.grade_claim(claims[3], 2)
     sources = {s.name: s.id for s in project.sources()}
     observatory = next(i for n, i in sources.items() if "Observatory" in n)
     review.grade_source(observatory, "B")
-    review.set_document_status(a, "done")
+    review.set_document_status(a, "done", resolve="reject")  # its suggested "Reuters" is rejected
     return {"documents": ids, "spans": span_ids, "claims": claims, "sources": sources,
             "observatory": observatory, "review": review}

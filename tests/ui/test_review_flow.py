@@ -11,7 +11,7 @@ from ui import ops
 
 def test_every_suggestion_of_the_seed_article_at_most_one_key_per_decision(qtbot, window, artifacts):
     w = window
-    c = w.controller
+    c = w.review_model
     doc = c.doc_id
     undecided = [it for it in c.items if it.status == "suggested"]
     decisions = len(undecided)

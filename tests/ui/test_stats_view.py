@@ -46,7 +46,7 @@ def test_refresh_follows_new_decisions(qtbot, project):
     view = _open(qtbot, project)
     review = info["review"]
     review.grade_source(info["sources"]["the White Helmets"], "E")
-    review.set_document_status(info["documents"][1], "done")
+    review.set_document_status(info["documents"][1], "done", resolve="reject")
     with qtbot.waitSignal(view.refreshed, timeout=5000):
         view.refresh()
     assert view.series_values("sources")["sources"]["E"] == 1
