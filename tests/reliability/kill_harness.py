@@ -82,9 +82,13 @@ def _worker(path: str, seed: int, liar: bool = False) -> None:
         elif kind == "grade_claim":
             cid = rng.choice(claim_ids)
             grade = rng.choice((1, 2, 3, 4, 5, 6, None))
-            _say(f"T {n} grade_claim {cid} {grade}")
+            # Grading a suggested claim accepts it with its parts (issue 13): say which spans.
+            claim = project.claim(cid)
+            accepts = claim.part_ids() if claim.status == "suggested" and grade is not None else []
+            parts = ",".join(map(str, accepts)) or "-"
+            _say(f"T {n} grade_claim {cid} {grade} {parts}")
             review.grade_claim(cid, grade)
-            _say(f"A {n} grade_claim {cid} {grade}")
+            _say(f"A {n} grade_claim {cid} {grade} {parts}")
         else:
             sid = rng.choice(source_ids)
             grade = rng.choice(GRADES_SOURCE + (None,))
@@ -158,7 +162,9 @@ def _effect(words: list[str]) -> dict[tuple[str, int], object]:
         return {("span", int(sid)): "accepted", ("spanrange", int(sid)): (int(doc), int(s), int(e), label)}
     value = None if words[2] == "None" else words[2]
     if kind == "grade_claim":
-        return {("claim", int(words[1])): None if value is None else int(value)}
+        accepted = [int(x) for x in words[3].split(",")] if words[3] != "-" else []
+        return {("claim", int(words[1])): None if value is None else int(value),
+                **{("span", sid): "accepted" for sid in accepted}}
     return {("source", int(words[1])): value}
 
 
