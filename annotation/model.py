@@ -23,13 +23,21 @@ CREDIBILITY = {
     5: "improbable",
     6: "truth cannot be judged",
 }
-LINK_KINDS = ("supports", "contradicts", "same claim")
+# How two claims in different articles relate. supports / contradicts / same claim weigh as
+# evidence on each other's credibility; "cites" says one report repeats the other (so the two
+# are not independent of each other).
+LINK_KINDS = ("supports", "contradicts", "same claim", "cites")
+# A claim's stance: how its source commits to the content (event factuality, as FactBank grades
+# it). Corroboration needs exactly this: a denial of the same claim contradicts it, and a hedged
+# report confirms less than an assertion.
+STANCES = {
+    "asserts": "the source states it as fact",
+    "denies": "the source says it is not so",
+    "hedges": "the source reports it as possible, alleged or unconfirmed",
+}
 # Labels of the parts of an attribution (PolNeAR / brat naming), kept apart from entities.
 CLAIM_ROLES = ("Source", "Cue", "Content")
 CLAIM_LABELS = CLAIM_ROLES + ("Attribution",)
-# The one place that says which column of `claims` holds which part's span.
-CLAIM_PART_COLUMNS = {"Source": "source_span_id", "Cue": "cue_span_id",
-                      "Content": "content_span_id", "Attribution": "attribution_span_id"}
 # The one place that says which column of `claims` holds which part's span.
 CLAIM_PART_COLUMNS = {"Source": "source_span_id", "Cue": "cue_span_id",
                       "Content": "content_span_id", "Attribution": "attribution_span_id"}

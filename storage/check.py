@@ -39,6 +39,17 @@ _QUERIES = {
         " WHERE s.document_id = d.id AND s.status = 'suggested')",
 }
 
+# The claims' search index (schema 2 on) holds each claim's content as its document holds it.
+_INDEX_QUERIES = {
+    "claims missing from the claims' search index, or stale in it":
+        "SELECT count(*) FROM claims c JOIN spans s ON s.id = c.content_span_id"
+        " JOIN documents d ON d.id = c.document_id LEFT JOIN claims_fts f ON f.rowid = c.id"
+        " WHERE f.content IS NOT substr(d.text, s.start + 1, s.\"end\" - s.start)",
+    "entries in the claims' search index for no claim's content":
+        "SELECT count(*) FROM claims_fts WHERE rowid NOT IN (SELECT c.id FROM claims c"
+        " JOIN spans s ON s.id = c.content_span_id)",
+}
+
 
 def check_project(path: Path) -> list[str]:
     """Every problem found, one line each; an empty list means the file is sound."""
@@ -60,7 +71,10 @@ def check_project(path: Path) -> list[str]:
         meta_version = project.setting("schema_version")
         if meta_version != str(project.schema_version):
             problems.append(f"meta schema_version {meta_version} != file schema {project.schema_version}")
-        for what, sql in _QUERIES.items():
+        queries = dict(_QUERIES)
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'claims_fts'").fetchone():
+            queries.update(_INDEX_QUERIES)
+        for what, sql in queries.items():
             n = conn.execute(sql).fetchone()[0]
             if n:
                 problems.append(f"{n} {what}")

@@ -67,6 +67,12 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
                    help="with --agreement: compare with another analyst's copy of the project "
                         "(the articles both marked done)")
 
+    s = sub.add_parser("related", help="the claims in other articles most related to a claim")
+    s.add_argument("project", type=Path)
+    s.add_argument("claim_id", type=int, metavar="CLAIM_ID")
+    s.add_argument("--k", type=int, default=10, help="how many (default 10)")
+    s.add_argument("--json", action="store_true", help="one JSON list, best first")
+
     s = sub.add_parser("check", help="check a project file (exit 0 when sound)")
     s.add_argument("project", type=Path)
     s.add_argument("--restore", nargs="?", const="latest", metavar="BACKUP",
@@ -202,6 +208,49 @@ def _print_agreement(agreement: dict) -> None:
             print(f"  {label:<12} F1 {value['f1']:.3f}  (pairs {value.get('pairs', '?')})")
 
 
+def _cmd_related(args) -> int:
+    from storage import schema
+    from storage.related import claim_content, related_claims
+    if args.k < 1:
+        raise ValueError("--k must be 1 or more")
+    _require_project(args.project)
+    project = Project(args.project, readonly=True)
+    try:
+        if project.schema_version < schema.SCHEMA_VERSION:
+            # A file from before the claims' search index: opening it for writing migrates it,
+            # as the app would (an up-to-date file is only read).
+            project.close()
+            project = Project(args.project)
+        found = related_claims(project, args.claim_id, k=args.k)
+        content = claim_content(project, args.claim_id)
+    finally:
+        project.close()
+    if args.json:
+        print(json.dumps([r.to_json() for r in found], indent=2, ensure_ascii=False))
+        return 0
+    if content is None:
+        print(f"claim {args.claim_id} has no content to compare")
+        return 0
+    print(f"claim {args.claim_id}: “{_short(content, 100)}” — {len(found)} related claim(s)"
+          " in other articles, best first")
+    for i, r in enumerate(found, 1):
+        source = (r.source_name or "no source") + (f" [{r.reliability}]" if r.reliability else "")
+        why = ", ".join(filter(None, (
+            f"words {r.text_score:.2f}",
+            f"entities {', '.join(r.shared_entities)}" if r.shared_entities else "",
+            f"{r.days_apart} day(s) apart" if r.days_apart is not None else "",
+            f"linked: {r.link}" if r.link else "")))
+        print(f"{i:>2}. claim {r.claim_id} ({r.score:.2f}; {why}) — {r.document}"
+              f"{' (' + r.date + ')' if r.date else ''}{' · ' + r.outlet if r.outlet else ''}"
+              f" — {source}: “{_short(r.snippet, 120)}”")
+    return 0
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _cmd_check(args) -> int:
     from storage.backup import list_backups, restore_backup
     from storage.check import check_project
@@ -268,7 +317,8 @@ def _cmd_demo_project(args) -> int:
 
 _COMMANDS: dict[str, Callable] = {
     "import": _cmd_import, "annotate": _cmd_annotate, "export": _cmd_export, "stats": _cmd_stats,
-    "check": _cmd_check, "eval-claims": _cmd_eval_claims, "train-claims": _cmd_train_claims,
+    "check": _cmd_check, "related": _cmd_related, "eval-claims": _cmd_eval_claims,
+    "train-claims": _cmd_train_claims,
     "demo-project": _cmd_demo_project,
 }
 

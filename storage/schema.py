@@ -6,6 +6,23 @@ from functools import lru_cache
 
 APP_ID = 0x43524544  # "CRED" in PRAGMA application_id: a file we wrote says so in its header.
 
+
+def day_of(column: str) -> str:
+    """SQL for an article date as an ISO day ("2017-04-05"): ISO dates and timestamps, and
+    slashed dates month first (US, as FA-KES writes them) unless the first number cannot be a
+    month; NULL for any other form. Migration 2 indexes exactly `day_of("date")`: queries that
+    filter or sort by day must use this same expression (and it must never change)."""
+    rest = f"substr({column}, instr({column}, '/') + 1)"
+    a, b = f"CAST({column} AS INTEGER)", f"CAST({rest} AS INTEGER)"
+    y = f"CAST(substr({rest}, instr({rest}, '/') + 1) AS INTEGER)"
+    return (f"(CASE WHEN {column} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+            f" THEN substr({column}, 1, 10)"
+            f" WHEN {column} GLOB '[0-9]*/[0-9]*/[0-9][0-9]*' THEN printf('%04d-%02d-%02d',"
+            f" {y} + (CASE WHEN {y} < 100 THEN 2000 ELSE 0 END),"
+            f" CASE WHEN {a} > 12 THEN {b} ELSE {a} END, CASE WHEN {a} > 12 THEN {a} ELSE {b} END)"
+            " END)")
+
+
 # Each entry migrates from version i to i + 1. Never edit a released entry: append one.
 MIGRATIONS: list[str] = [
     # 1: the initial schema.
@@ -151,6 +168,55 @@ MIGRATIONS: list[str] = [
         INSERT INTO documents_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
     END;
     """,
+    # 2: corroboration. A full-text index over each claim's content (rowid = claim id, the text
+    # as the document holds it), kept by triggers so every writer (import, pre-annotation,
+    # decisions, undo) keeps it current; its term counts (fts5vocab) for choosing the rare words
+    # of a query; who made a claim link; indexes for the span trigger and the claims view (an
+    # article's day as an ISO date, whatever form its date was imported in).
+    """
+    ALTER TABLE claim_links ADD COLUMN annotator TEXT;
+    CREATE INDEX idx_claims_content ON claims (content_span_id);
+    CREATE INDEX idx_claims_credibility ON claims (credibility);
+    CREATE INDEX idx_documents_day ON documents """ + day_of("date") + """;
+    CREATE VIRTUAL TABLE claims_fts USING fts5 (
+        content, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE VIRTUAL TABLE claims_fts_terms USING fts5vocab (claims_fts, row);
+    INSERT INTO claims_fts (rowid, content)
+        SELECT c.id, substr(d.text, s.start + 1, s."end" - s.start)
+        FROM claims c JOIN spans s ON s.id = c.content_span_id
+        JOIN documents d ON d.id = c.document_id;
+    -- OR REPLACE: an undo puts a claim row back with INSERT OR REPLACE.
+    CREATE TRIGGER claims_fts_ai AFTER INSERT ON claims WHEN new.content_span_id IS NOT NULL BEGIN
+        INSERT OR REPLACE INTO claims_fts (rowid, content)
+            SELECT new.id, substr(d.text, s.start + 1, s."end" - s.start)
+            FROM spans s JOIN documents d ON d.id = s.document_id
+            WHERE s.id = new.content_span_id;
+    END;
+    CREATE TRIGGER claims_fts_ad AFTER DELETE ON claims BEGIN
+        DELETE FROM claims_fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER claims_fts_au AFTER UPDATE OF content_span_id ON claims BEGIN
+        DELETE FROM claims_fts WHERE rowid = old.id;
+        INSERT OR REPLACE INTO claims_fts (rowid, content)
+            SELECT new.id, substr(d.text, s.start + 1, s."end" - s.start)
+            FROM spans s JOIN documents d ON d.id = s.document_id
+            WHERE s.id = new.content_span_id;
+    END;
+    -- A content span moved (its boundary keys, or an undo): its claims' text follows.
+    CREATE TRIGGER claims_fts_span_au AFTER UPDATE OF start, "end" ON spans BEGIN
+        INSERT OR REPLACE INTO claims_fts (rowid, content)
+            SELECT c.id, substr(d.text, new.start + 1, new."end" - new.start)
+            FROM claims c JOIN documents d ON d.id = new.document_id
+            WHERE c.content_span_id = new.id;
+    END;
+    CREATE TRIGGER claims_fts_doc_au AFTER UPDATE OF text ON documents BEGIN
+        INSERT OR REPLACE INTO claims_fts (rowid, content)
+            SELECT c.id, substr(new.text, s.start + 1, s."end" - s.start)
+            FROM claims c JOIN spans s ON s.id = c.content_span_id
+            WHERE c.document_id = new.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -161,7 +227,10 @@ _SQLITE_INTERNAL = {"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
 def migrate(conn: sqlite3.Connection, from_version: int) -> None:
     """Apply migrations from_version+1 .. SCHEMA_VERSION in one transaction."""
     for version in range(from_version, SCHEMA_VERSION):
-        conn.executescript("BEGIN;" + MIGRATIONS[version] + f"PRAGMA user_version = {version + 1};"
+        # meta keeps the version too (`check` compares them); a new file writes it after this.
+        conn.executescript("BEGIN;" + MIGRATIONS[version]
+                           + f"UPDATE meta SET value = '{version + 1}' WHERE key = 'schema_version';"
+                           f"PRAGMA user_version = {version + 1};"
                            f"PRAGMA application_id = {APP_ID}; COMMIT;")
 
 
