@@ -10,7 +10,7 @@ from typing import Any
 
 from annotation.model import (
     CLAIM_LABELS, CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS,
-    RELIABILITY, Span,
+    RELIABILITY, STANCES, Span,
 )
 from annotation.tokens import TokenEdges
 from annotation.sources import display_source_name, normalise_source_name
@@ -550,10 +550,15 @@ class Review:
         return self._result(d)
 
     def set_claim_stance(self, claim_id: int, stance: str | None) -> Changes:
+        """How the claim's source commits to it: asserts, denies or hedges (None: not set)."""
+        stance = stance or None
+        if stance is not None and stance not in STANCES:
+            raise ValueError(f"unknown stance {stance!r}; one of {', '.join(STANCES)}")
         claim = self.project.claim(claim_id)
-        with self.decision("claim stance") as d:
+        with self.decision(f"stance {stance or 'cleared'}") as d:
             d.focus = ("claim", claim_id)
-            self._update("claims", {"id": claim_id}, claim.document_id, stance=stance or None)
+            self._update("claims", {"id": claim_id}, claim.document_id, stance=stance)
+            d.message = (f"Stance: {stance} ({STANCES[stance]})" if stance else "Stance cleared")
         return self._result(d)
 
     def set_claim_source(self, claim_id: int, source_id: int | None) -> Changes:
@@ -567,21 +572,47 @@ class Review:
         return self._result(d)
 
     def link_claims(self, from_claim: int, to_claim: int, kind: str) -> Changes:
-        """`.id` is the new link."""
+        """Link two claims, usually of different articles (`.id` is the link). Two claims have one
+        link at most: linking them again changes its kind (and direction) in one undoable step."""
         if kind not in LINK_KINDS:
             raise ValueError(f"unknown link {kind!r}; one of {', '.join(LINK_KINDS)}")
         if from_claim == to_claim:
             raise ValueError("a claim cannot be linked to itself")
         a, b = self.project.claim(from_claim), self.project.claim(to_claim)
+        if "rejected" in (a.status, b.status):
+            raise ValueError("a rejected claim cannot be linked")
+        row = self.project.conn.execute(
+            "SELECT id, from_claim, to_claim, kind FROM claim_links WHERE (from_claim = ?1 AND"
+            " to_claim = ?2) OR (from_claim = ?2 AND to_claim = ?1) ORDER BY id LIMIT 1",
+            (a.id, b.id)).fetchone()
         with self.decision(f"link claims: {kind}") as d:
             d.focus = ("claim", a.id)
-            d.id = self._insert("claim_links", {"from_claim": a.id, "to_claim": b.id, "kind": kind,
-                                                "created_at": now()}, a.document_id)
+            if row is None:
+                d.id = self._insert("claim_links", {
+                    "from_claim": a.id, "to_claim": b.id, "kind": kind, "created_at": now(),
+                    "annotator": self.project.who}, a.document_id)
+                d.message = f"Linked: {kind} claim {b.id}"
+            elif (row[1], row[2], row[3]) == (a.id, b.id, kind) or (
+                    row[3] == kind and kind != "cites"):
+                d.id = row[0]
+                d.message = f"Already linked: {kind} claim {b.id}"
+            else:
+                d.id = row[0]
+                self._update("claim_links", {"id": row[0]}, a.document_id, from_claim=a.id,
+                             to_claim=b.id, kind=kind, annotator=self.project.who)
+                d.message = f"Link changed: {row[3]} -> {kind} claim {b.id}"
         return self._result(d)
 
     def unlink_claims(self, link_id: int) -> Changes:
-        with self.decision("remove claim link") as d:
-            self._delete("claim_links", {"id": link_id}, None)
+        row = self.project.conn.execute(
+            "SELECT l.from_claim, l.kind, c.document_id FROM claim_links l"
+            " JOIN claims c ON c.id = l.from_claim WHERE l.id = ?", (link_id,)).fetchone()
+        if row is None:
+            raise ProjectError(f"no claim link {link_id}")
+        with self.decision(f"remove link: {row[1]}") as d:
+            d.focus = ("claim", row[0])
+            self._delete("claim_links", {"id": link_id}, row[2])
+            d.message = f"Removed the link ({row[1]})"
         return self._result(d)
 
     # -- the label scheme ---------------------------------------------------------------------------

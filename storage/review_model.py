@@ -9,15 +9,20 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from annotation.model import CLAIM_LABELS, CLAIM_ROLES, Claim, Source, Span
+from annotation.model import CLAIM_LABELS, CLAIM_ROLES, LINK_KINDS, STANCES, Claim, Source, Span
 from annotation.tokens import TokenEdges, Tokenizer
 from storage.changes import Changes
+from storage.corroboration import (
+    Evidence, GradeSuggestion, LinkedClaim, evidence, linked_claims, suggest_grade,
+)
 from storage.project import DocumentRow, Project, StatusCounts
+from storage.related import RelatedClaim, related_claims
 from storage.review import Review
 
 NONE_LEFT = "No undecided suggestion left in this article: D marks it done, N opens the next"
 ALL_DECIDED = "Every suggestion in this article is decided: D marks it done, N opens the next"
 BOUNDARY_MOVES = ("grow_end", "shrink_end", "grow_start", "shrink_start")
+RELATED_K = 10  # related claims the side panel lists
 
 
 class NothingToDo(ValueError):
@@ -67,6 +72,19 @@ class ClaimView:
 
 
 @dataclass
+class Corroboration:
+    """The current claim's links both ways, the independent sources behind them and the grade
+    they suggest (shown; stored only when the analyst takes it)."""
+    claim_id: int
+    links: list[LinkedClaim]
+    evidence: Evidence
+    suggestion: GradeSuggestion
+
+    def link_of(self, claim_id: int) -> LinkedClaim | None:
+        return next((link for link in self.links if link.claim_id == claim_id), None)
+
+
+@dataclass
 class _State:
     """The open article: what the review model reads once and then keeps in step."""
     doc_id: int | None = None
@@ -94,6 +112,11 @@ class ReviewModel:
         self._registry: list[Source] | None = None
         self._labels: dict[str, str] | None = None  # label -> guideline
         self._advance_message = ""
+        # Corroboration of the current claim: kept until a decision changes what it reads.
+        self._corroboration: dict[int, Corroboration] = {}
+        self._related: dict[int, list[RelatedClaim]] = {}
+        self.picked: int | None = None     # a claim of the links or related list, for the link keys
+        self._picked_for: int | None = None  # the current claim the pick belongs to
 
     # -- what the open article holds ----------------------------------------------------------------
     @property
@@ -162,6 +185,10 @@ class ReviewModel:
             self._registry = None
         if changes.labels:
             self._labels = None
+        if changes.claim_links or changes.claims or changes.registry:
+            self._corroboration.clear()
+        if changes.claims or changes.spans:
+            self._related.clear()
         if self.doc_id is None:
             return
         if not (changes.spans or changes.claims):
@@ -189,6 +216,8 @@ class ReviewModel:
         kept from it (the registry, labels); the article is read again when it is opened."""
         self._registry = None
         self._labels = None
+        self._corroboration.clear()
+        self._related.clear()
 
     def reload(self) -> None:
         """Re-read the open article's spans and claims whole (after work that changed many)."""
@@ -198,6 +227,8 @@ class ReviewModel:
         state.spans = {s.id: s for s in self.project.spans(state.doc_id)}
         state.claims = {c.id: c for c in self.project.claims(state.doc_id)}
         self._registry = None
+        self._corroboration.clear()
+        self._related.clear()
         self._reposition()
 
     def _reposition(self, keep: tuple[str, int] | None = None, advance: bool = False,
@@ -637,6 +668,123 @@ class ReviewModel:
     def set_claim_note(self, note: str) -> Changes:
         c = self._claim_or("Make a claim current first")
         return self._after(self.review.set_claim_note(c.id, note), keep=("claim", c.id))
+
+    # -- corroboration: links, related claims, the suggested grade -------------------------------------
+    def corroboration(self) -> Corroboration | None:
+        """The current claim's links, evidence and suggested grade (None: no current claim)."""
+        c = self.current_claim()
+        if c is None:
+            return None
+        if c.id not in self._corroboration:
+            links = linked_claims(self.project, c.id)
+            ev = evidence(self.project, c.id, links)
+            self._corroboration[c.id] = Corroboration(c.id, links, ev, suggest_grade(ev))
+        return self._corroboration[c.id]
+
+    def related(self, *, compute: bool = True) -> list[RelatedClaim] | None:
+        """The claims of other articles most related to the current claim, best first; with
+        `compute=False` only what is already known (None until then)."""
+        c = self.current_claim()
+        if c is None:
+            return None
+        if c.id not in self._related:
+            if not compute:
+                return None
+            self._related[c.id] = related_claims(self.project, c.id, k=RELATED_K)
+        return self._related[c.id]
+
+    def pick_list(self) -> list[int]:
+        """What the pick keys go through: the linked claims, then the related ones not linked."""
+        cor = self.corroboration()
+        if cor is None:
+            return []
+        linked = [link.claim_id for link in cor.links]
+        related = self.related(compute=False) or []
+        return linked + [r.claim_id for r in related if r.claim_id not in linked]
+
+    def current_pick(self) -> int | None:
+        """The picked claim, if it belongs to the current claim's lists."""
+        c = self.current_claim()
+        if c is None or self._picked_for != c.id or self.picked not in self.pick_list():
+            return None
+        return self.picked
+
+    def pick(self, backwards: bool = False) -> int:
+        """] / [: pick the next (previous) linked or related claim, wrapping round."""
+        c = self._claim_or("Make a claim current first: its linked and related claims are picked")
+        order = self.pick_list()
+        if not order:
+            raise NothingToDo("No linked or related claim to pick"
+                              + ("" if self.related(compute=False) is not None
+                                 else " yet: related claims are still being found"))
+        cur = self.current_pick()
+        if cur is None:
+            i = len(order) - 1 if backwards else 0
+        else:
+            i = (order.index(cur) + (-1 if backwards else 1)) % len(order)
+        self.picked, self._picked_for = order[i], c.id
+        return self.picked
+
+    def pick_claim(self, claim_id: int) -> None:
+        """Pick a claim of the lists (a click on its row)."""
+        c = self._claim_or("Make a claim current first")
+        if claim_id not in self.pick_list():
+            raise NothingToDo("That claim is not in this claim's lists any more")
+        self.picked, self._picked_for = claim_id, c.id
+
+    def _picked_or(self, message: str) -> tuple[Claim, int]:
+        c = self._claim_or("Make a claim current first (J/K, or click one of its parts)")
+        picked = self.current_pick()
+        if picked is None:
+            raise NothingToDo(message)
+        return c, picked
+
+    def link_picked(self, kind: str) -> Changes:
+        """Link the current claim to the picked one: supports, contradicts, same claim or cites
+        (linked already: the link's kind changes)."""
+        if kind not in LINK_KINDS:
+            raise ValueError(f"unknown link {kind!r}")
+        c, picked = self._picked_or("Pick a related claim first (] and [ go through them)")
+        return self._after(self.review.link_claims(c.id, picked, kind), keep=("claim", c.id))
+
+    def unlink_picked(self) -> Changes:
+        c, picked = self._picked_or("Pick a linked claim first (] and [ go through them)")
+        cor = self.corroboration()
+        link = cor.link_of(picked) if cor is not None else None
+        if link is None:
+            raise NothingToDo("The picked claim is not linked to this one")
+        return self._after(self.review.unlink_claims(link.link_id), keep=("claim", c.id))
+
+    def picked_target(self) -> tuple[int, int]:
+        """(article, claim) of the picked claim: where G goes."""
+        _c, picked = self._picked_or("Pick a linked or related claim first (] and [)")
+        return self.project.claim(picked).document_id, picked
+
+    def set_stance(self, stance: str | None) -> Changes:
+        """How the claim's source commits to it: asserts, denies, hedges (None clears it)."""
+        if stance is not None and stance not in STANCES:
+            raise ValueError(f"unknown stance {stance!r}")
+        c = self._claim_or("Stance is set on a claim: make one current first")
+        return self._after(self.review.set_claim_stance(c.id, stance), keep=("claim", c.id))
+
+    def accept_grade_suggestion(self) -> Changes:
+        """Y: grade the claim as its evidence suggests (the analyst's decision, logged)."""
+        c = self._claim_or("Grading needs a current claim (J/K to one, or click its cue)")
+        cor = self.corroboration()
+        grade = cor.suggestion.grade if cor is not None else None
+        if grade is None:
+            raise NothingToDo("No grade to suggest: " + (cor.suggestion.reason if cor else ""))
+        if c.credibility == grade:
+            raise NothingToDo(f"The claim is already graded {grade}")
+        changes = self.grade_claim(grade)
+        changes.message = f"Graded {grade} as the evidence suggests: {cor.suggestion.reason}"
+        return changes
+
+    def open_claim(self, doc_id: int, claim_id: int) -> bool:
+        """Open an article at one of its claims (a jump from a link or the claims view)."""
+        if self.doc_id != doc_id:
+            self.open(doc_id)
+        return self.select("claim", claim_id)
 
     # -- the article ------------------------------------------------------------------------------------
     def undecided_left(self) -> int:
