@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-from annotation.model import CREDIBILITY, RELIABILITY
+from annotation.model import CREDIBILITY, RELIABILITY, STANCES
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ class WindowCommands(Protocol):
     def next_article(self) -> None: ...
     def prev_article(self) -> None: ...
     def cheat_sheet(self) -> None: ...
+    def show_claims(self) -> None: ...
+    def go_back(self) -> None: ...
 
 
 class ReviewCommands(Protocol):
@@ -75,6 +77,17 @@ class ReviewCommands(Protocol):
     def grade_source(self, grade: str | None) -> None: ...
     def toggle_done(self) -> None: ...
     def toggle_doc_label(self, label: str) -> None: ...
+    def pick_related(self, backwards: bool) -> None: ...
+    def link_picked(self, kind: str) -> None: ...
+    def unlink_picked(self) -> None: ...
+    def goto_picked(self) -> None: ...
+    def set_stance(self, stance: str | None) -> None: ...
+    def accept_grade_suggestion(self) -> None: ...
+
+
+# One key each to link the picked claim to the current one.
+LINK_KEYS = {"supports": "Shift+S", "contradicts": "Shift+C", "same claim": "=", "cites": "Shift+R"}
+STANCE_KEYS = {"asserts": "T, A", "denies": "T, D", "hedges": "T, H"}
 
 
 def action_specs(labels: list[dict] | None, window: WindowCommands,
@@ -190,6 +203,37 @@ def action_specs(labels: list[dict] | None, window: WindowCommands,
                           r.grade_source, grade))
     specs.append(spec("grade_source", "Source Reliability: Ungraded", ("S, 0",), "Claim",
                       "clear the source's reliability grade", r.grade_source, "0"))
+    specs.append(spec("take_suggested_grade", "Take the Suggested Credibility", ("Y",), "Claim",
+                      "grade the claim as its independent sources suggest (shown under Evidence)",
+                      r.accept_grade_suggestion))
+    for stance, key in STANCE_KEYS.items():
+        specs.append(spec("set_stance", f"Stance: {stance}", (key,), "Claim",
+                          f"the claim's source {STANCES[stance].removeprefix('the source ')}",
+                          r.set_stance, stance))
+    specs.append(spec("set_stance", "Stance: Not Set", ("T, 0",), "Claim",
+                      "clear the claim's stance", r.set_stance, ""))
+    specs += [
+        spec("pick_related", "Pick the Next Linked or Related Claim", ("]",), "Claim",
+             "go down the current claim's links, then its related claims in other articles",
+             r.pick_related, False),
+        spec("pick_related", "Pick the Previous Linked or Related Claim", ("[",), "Claim",
+             "go up the current claim's links and related claims", r.pick_related, True),
+    ]
+    for kind, key in LINK_KEYS.items():
+        what = ("the current claim cites (repeats) the picked one" if kind == "cites" else
+                f"the picked claim and the current one: {kind} (read both ways)")
+        specs.append(spec("link_claim", f"Link: {kind.capitalize()}", (key,), "Claim",
+                          what + "; linked already, the link becomes this", r.link_picked, kind))
+    specs += [
+        spec("unlink_claim", "Remove the Link to the Picked Claim", ("Shift+U",), "Claim",
+             "remove the link between the current claim and the picked one", r.unlink_picked),
+        spec("goto_picked", "Go to the Picked Claim", ("G",), "Claim",
+             "open the picked claim's article with that claim current", r.goto_picked),
+        spec("go_back", "Back to the Previous Claim", ("B",), "Claim",
+             "back to the claim you came from (after G or the claims view)", w.go_back),
+        spec("show_claims", "All &Claims…", ("Ctrl+Shift+C",), "Claim",
+             "every claim of the project: filter, sort, search, open one", w.show_claims),
+    ]
     specs += [
         spec("next_article", "&Next Article", ("N", "Ctrl+Down"), "Article",
              "open the next article in the list", w.next_article),

@@ -22,6 +22,7 @@ from ui import ops
 from ui.actions import MENUS, ActionSpec, action_specs
 from ui.article_view import ArticleView
 from ui.cheat_sheet import CheatSheet
+from ui.claims_view import ClaimsView
 from ui.document_list import DocumentList
 from ui.export_dialog import ExportDialog
 from ui.import_dialog import ImportDialog
@@ -36,7 +37,13 @@ FILE_FILTER = "Credence projects (*.credence);;All files (*)"
 # Actions offered on the article's context menu, in this order (None: a separator).
 _CONTEXT = ("accept", "reject", "reset", None, "label_key", None, "grow_end", "shrink_end",
             "grow_start", "shrink_start", None, "apply_all", "reject_all", None, "mark_claim",
-            "set_claim_part", "grade_claim", "grade_source", None, "delete_span")
+            "set_claim_part", "grade_claim", "grade_source", "take_suggested_grade", "set_stance",
+            "link_claim", None, "delete_span")
+# Actions grouped in a submenu of their menu (and of the context menu): name -> its title.
+_SUBMENUS = {"grade_claim": "Credibility", "grade_source": "Source Reliability",
+             "label_key": "Label As", "toggle_doc_label": "Article Labels", "set_stance": "Stance",
+             "link_claim": "Link the Picked Claim"}
+BACK_STEPS = 50  # jumps G and the claims view remember for B
 
 
 class MainWindow(QMainWindow):
@@ -50,6 +57,8 @@ class MainWindow(QMainWindow):
         self.nlp = nlp
         self.actions_by_id: dict[str, QAction] = {}
         self.specs: list[ActionSpec] = []
+        self.claims_view: ClaimsView | None = None
+        self._back: list[tuple[int, int | None]] = []  # (article, claim) before each jump
 
         self.doc_list = DocumentList()
         self.view = ArticleView()
@@ -85,6 +94,7 @@ class MainWindow(QMainWindow):
         self.controller = ReviewController(self.view, self.side, is_busy=ops.is_busy)
         self.controller.changed.connect(self._on_changes)
         self.controller.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.controller.jump_requested.connect(self.goto_claim)
         self.doc_list.document_chosen.connect(self._on_document_chosen)
         self.view.context_requested.connect(self._on_context_requested)
         ops.busy_notifier().busyChanged.connect(self._on_busy_changed)
@@ -155,9 +165,8 @@ class MainWindow(QMainWindow):
                 self.addAction(action)
             self.actions_by_id[spec.id] = action
             menu = menus[spec.menu]
-            if spec.name in ("grade_claim", "grade_source", "label_key", "toggle_doc_label"):
-                sub_title = {"grade_claim": "Credibility", "grade_source": "Source Reliability",
-                             "label_key": "Label As", "toggle_doc_label": "Article Labels"}[spec.name]
+            if spec.name in _SUBMENUS:
+                sub_title = _SUBMENUS[spec.name]
                 sub = menu.findChild(QMenu, sub_title) or menu.addMenu(sub_title)
                 sub.setObjectName(sub_title)
                 sub.addAction(action)
@@ -225,6 +234,10 @@ class MainWindow(QMainWindow):
     def _close_project(self) -> None:
         if self.project is None:
             return
+        if self.claims_view is not None:
+            self.claims_view.close()
+            self.claims_view = None
+        self._back.clear()
         self.side.note.clearFocus()  # a note being typed is saved on focus-out
         self.controller.set_model(None)
         self.review_model = None
@@ -275,6 +288,8 @@ class MainWindow(QMainWindow):
             self._counts_timer.start()
         if changes.labels:
             self._on_labels_changed()
+        if self.claims_view is not None:
+            self.claims_view.apply_changes(changes)
         self._update_undo_texts(changes)
 
     def _refresh_doc_labels(self) -> None:
@@ -336,9 +351,8 @@ class MainWindow(QMainWindow):
                 continue
             group = [s for s in self.specs if s.name == name]
             if len(group) > 2:
-                sub = menu.addMenu({"label_key": "Label As", "grade_claim": "Credibility",
-                                    "grade_source": "Source Reliability",
-                                    "set_claim_part": "Claim Part from Selection"}.get(name, name))
+                sub = menu.addMenu({**_SUBMENUS, "set_claim_part": "Claim Part from Selection"}
+                                   .get(name, name))
                 for s in group:
                     sub.addAction(self.actions_by_id[s.id])
             else:
@@ -384,6 +398,61 @@ class MainWindow(QMainWindow):
         dialog = SourcesDialog(self, self.project, self.review_model.review)
         dialog.changed.connect(self.controller.apply_changes)
         dialog.exec()
+
+    def show_claims(self) -> None:
+        """Every claim of the project in a window of its own, beside the article."""
+        if self.project is None:
+            return
+        if self.claims_view is None:
+            self.claims_view = ClaimsView(self, self.project)
+            self.claims_view.claim_chosen.connect(self.goto_claim)
+        self.claims_view.show()
+        self.claims_view.raise_()
+        self.claims_view.activateWindow()
+
+    # -- jumping between claims ----------------------------------------------------------------------
+    def goto_claim(self, doc_id: int, claim_id: int | None, remember: bool = True) -> bool:
+        """Open an article with one of its claims current (G, a double click, the claims view);
+        B comes back."""
+        m = self.review_model
+        if m is None:
+            return False
+        if remember and m.doc_id is not None:
+            cur = m.current_claim()
+            here = (m.doc_id, cur.id if cur is not None else None)
+            if not self._back or self._back[-1] != here:
+                self._back = (self._back + [here])[-BACK_STEPS:]
+        if not self._show_article(doc_id):
+            self.statusBar().showMessage("That article cannot be opened here", 8000)
+            return False
+        if claim_id is not None and not self.controller.select_claim(claim_id):
+            self.statusBar().showMessage(f"Claim {claim_id} is not in this article any more", 8000)
+        self.activateWindow()
+        self.view.setFocus()
+        return True
+
+    def _show_article(self, doc_id: int) -> bool:
+        """Open an article from the list, clearing the list's filters when they hide it."""
+        if self.doc_list.current_doc_id() == doc_id:
+            return True
+        if self.doc_list.select_document(doc_id):
+            return True
+        self.doc_list.search.clear()
+        for combo in (self.doc_list.status, self.doc_list.label):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.doc_list.apply_filters()
+        self.statusBar().showMessage("The list's filters were cleared to show that article", 8000)
+        return self.doc_list.select_document(doc_id)
+
+    def go_back(self) -> None:
+        """B: back to the claim (or article) before the last jump."""
+        if not self._back:
+            self.statusBar().showMessage("Nowhere to go back to", 5000)
+            return
+        doc_id, claim_id = self._back.pop()
+        self.goto_claim(doc_id, claim_id, remember=False)
 
     def show_label_guidelines(self) -> None:
         dialog = LabelGuidelinesDialog(self, self.project, self.review_model.review)

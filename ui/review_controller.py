@@ -8,7 +8,7 @@ refreshes the list, the counts and the Edit menu.
 from __future__ import annotations
 
 from collections.abc import Callable
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from annotation.model import CLAIM_ROLES
@@ -20,6 +20,9 @@ from ui.label_picker import LabelPicker
 from ui.side_panel import SidePanel
 
 BUSY = "Busy with an import or annotation: decisions wait until it finishes"
+# Related claims are found once the analyst stays on a claim this long (J/K stepping through
+# claims does not search for each one).
+RELATED_DELAY_MS = 120
 
 
 class ReviewController(QObject):
@@ -27,6 +30,7 @@ class ReviewController(QObject):
 
     changed = Signal(object)   # Changes: after every decision, undo and redo
     message = Signal(str)      # one line for the status bar
+    jump_requested = Signal(int, int)  # (article, claim): the window opens it (G, a double click)
 
     def __init__(self, view: ArticleView, side: SidePanel, is_busy: Callable[[], bool] = lambda: False):
         super().__init__()
@@ -43,6 +47,15 @@ class ReviewController(QObject):
         side.registry_chosen.connect(self.set_claim_source)
         side.note_edited.connect(self.set_claim_note)
         side.doc_label_toggled.connect(self.toggle_doc_label)
+        panel = side.corroboration
+        panel.stance_chosen.connect(self.set_stance)
+        panel.picked.connect(self._on_row_picked)
+        panel.activated.connect(self._on_row_activated)
+        panel.take_suggestion.connect(self.accept_grade_suggestion)
+        self._related_timer = QTimer(self)
+        self._related_timer.setSingleShot(True)
+        self._related_timer.setInterval(RELATED_DELAY_MS)
+        self._related_timer.timeout.connect(self._find_related)
 
     def set_model(self, model: ReviewModel | None) -> None:
         self.model = model
@@ -85,6 +98,30 @@ class ReviewController(QObject):
         v = m.claim_view()
         self.side.show_claim(v.claim, v.parts, v.focus, v.focus_text, v.source, m.registry(),
                              v.grade)
+        self._show_corroboration()
+
+    def _show_corroboration(self) -> None:
+        """The current claim's stance, evidence, links and related claims (found after a pause)."""
+        m = self.model
+        c = m.current_claim() if m is not None else None
+        cor = m.corroboration() if c is not None else None
+        if c is None or cor is None:
+            return
+        related = m.related(compute=False)
+        self.side.corroboration.show_claim(cor, related, m.current_pick(), c.stance, c.credibility)
+        if related is None:
+            self._related_timer.start()
+
+    def _find_related(self) -> None:
+        m = self.model
+        if m is None or m.current_claim() is None:
+            return
+        try:
+            m.related()
+        except ProjectError as exc:
+            self.message.emit(str(exc))
+            return
+        self._show_corroboration()
 
     def show_changes(self, changes: Changes) -> None:
         """Redraw from changes made elsewhere (the source registry) or just now, and pass them on."""
@@ -303,6 +340,73 @@ class ReviewController(QObject):
 
     def toggle_doc_label(self, label: str) -> None:
         self._decide(lambda m: m.toggle_doc_label(label))
+
+    # -- corroboration ---------------------------------------------------------------------------------
+    def pick_related(self, backwards: bool = False) -> None:
+        """] / [: pick the next (previous) linked or related claim of the current claim."""
+        m = self.model
+        if m is None:
+            return
+        if m.current_claim() is not None and m.related(compute=False) is None:
+            self._related_timer.stop()
+            self._find_related()  # the analyst asked: no need to wait for the pause
+        try:
+            m.pick(backwards=backwards)
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return
+        row = self.side.corroboration.set_picked(m.current_pick())
+        if row is not None:
+            self.side.ensureWidgetVisible(row)
+
+    def _on_row_picked(self, claim_id: int) -> None:
+        if self.model is None:
+            return
+        try:
+            self.model.pick_claim(claim_id)
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return
+        self.side.corroboration.set_picked(claim_id)
+
+    def _on_row_activated(self, claim_id: int) -> None:
+        self._on_row_picked(claim_id)
+        self.goto_picked()
+
+    def link_picked(self, kind: str) -> None:
+        self._decide(lambda m: m.link_picked(kind))
+
+    def unlink_picked(self) -> None:
+        self._decide(lambda m: m.unlink_picked())
+
+    def set_stance(self, stance: str | None) -> None:
+        c = self.model.current_claim() if self.model is not None else None
+        if c is not None and c.stance == (stance or None):
+            return
+        self._decide(lambda m: m.set_stance(stance or None))
+
+    def accept_grade_suggestion(self) -> None:
+        self._decide(lambda m: m.accept_grade_suggestion())
+
+    def goto_picked(self) -> None:
+        """G: open the picked claim's article with that claim current."""
+        m = self.model
+        if m is None:
+            return
+        try:
+            doc_id, claim_id = m.picked_target()
+        except (ValueError, ProjectError) as exc:
+            self.message.emit(str(exc))
+            return
+        self.jump_requested.emit(doc_id, claim_id)
+
+    def select_claim(self, claim_id: int) -> bool:
+        """Make a claim of the open article current (after the window opened its article)."""
+        m = self.model
+        if m is None or not m.select("claim", claim_id):
+            return False
+        self._show_current()
+        return True
 
     def undo(self) -> None:
         self._replay(redo=False)

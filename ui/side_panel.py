@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 
 from annotation.model import CREDIBILITY, RELIABILITY, Claim, Source, Span
 from ui.article_view import safe_colour
+from ui.corroboration_panel import CorroborationPanel
 
 
 def _plain(text: str = "") -> QLabel:
@@ -123,6 +124,9 @@ class SidePanel(QScrollArea):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(10)
         layout.addWidget(self.claim_box)
+        # Stance, evidence, links and related claims of the current claim (filled by the presenter).
+        self.corroboration = CorroborationPanel()
+        layout.addWidget(self.corroboration)
 
         self.doc_box = QGroupBox("Article labels")
         self.doc_layout = QVBoxLayout(self.doc_box)
@@ -200,12 +204,14 @@ class SidePanel(QScrollArea):
         self.heading.setText(hint)
         self.details.setVisible(False)
         self.claim_box.setVisible(False)
+        self.corroboration.setVisible(False)
 
     def show_span(self, span: Span, text: str) -> None:
         self.heading.setText("Span")
         self.details.setTitle("Current span")
         self.details.setVisible(True)
         self.claim_box.setVisible(False)
+        self.corroboration.setVisible(False)
         self._fill_span(span, text)
 
     def _fill_span(self, span: Span, text: str) -> None:
@@ -232,6 +238,7 @@ class SidePanel(QScrollArea):
                 self.details.setTitle(f"Current part: {focus.label}")
                 self._fill_span(focus, focus_text)
             self.claim_box.setVisible(True)
+            self.corroboration.setVisible(True)
             self.c_source.setText(_short(parts.get("Source") or "—"))
             self.c_cue.setText(_short(parts.get("Cue") or "—"))
             self.c_content.setText(_short(parts.get("Content") or "—", 400))

@@ -13,11 +13,13 @@ from PySide6.QtWidgets import (
 
 from annotation.model import RELIABILITY, Source
 from storage.changes import Changes
+from storage.corroboration import REPEATEDLY, discredited_backing
 from storage.project import Project, ProjectError
 from storage.review import Review
 from ui import ops
 
-COLUMNS = ("Name", "Aliases", "Reliability", "Claims", "Note")
+COLUMNS = ("Name", "Aliases", "Reliability", "Claims", "⚠", "Note")
+DISCREDITED = 4  # claims the source made or backed that were later judged doubtful or contradicted
 UNGRADED = "ungraded"
 # Tints that keep black text legible: greens for reliable, reds for unreliable, grey for F.
 GRADE_TINTS = {"A": "#cfe8cf", "B": "#e0f0d0", "C": "#f7f0c8", "D": "#f8dcc0", "E": "#f3c9c5",
@@ -36,6 +38,11 @@ class _SortItem(QTableWidgetItem):
         return super().__lt__(other)
 
 
+def _discredited_text(n: int) -> str:
+    """Blank for none; a warning sign once a source keeps backing discredited claims."""
+    return "" if not n else (f"⚠ {n}" if n >= REPEATEDLY else str(n))
+
+
 class SourcesDialog(QDialog):
     """Every write goes through `Review`, so it is logged and can be undone like any decision."""
 
@@ -48,6 +55,7 @@ class SourcesDialog(QDialog):
         self.error_message: str | None = None
         self._sources: dict[int, Source] = {}
         self._claims: dict[int, int] = {}
+        self._discredited: dict[int, int] = {}
         self.setWindowTitle("Sources")
         self.resize(980, 560)
         self._build()
@@ -61,6 +69,9 @@ class SourcesDialog(QDialog):
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeaderItem(DISCREDITED).setToolTip(
+            "discredited claims the source made or backed: graded doubtful or improbable, or "
+            "contradicted and not graded yet (⚠ from 2 on)")
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -73,6 +84,7 @@ class SourcesDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(DISCREDITED, QHeaderView.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.setColumnWidth(0, 210)
         self.table.setColumnWidth(1, 120)
@@ -156,6 +168,7 @@ class SourcesDialog(QDialog):
         selected = self.selected_ids()
         self._sources = {s.id: s for s in self.project.sources()}
         self._claims = self.project.source_claim_counts()
+        self._discredited = discredited_backing(self.project)
         table = self.table
         table.setSortingEnabled(False)
         table.blockSignals(True)
@@ -167,16 +180,21 @@ class SourcesDialog(QDialog):
                 (", ".join(src.aliases), ", ".join(src.aliases).lower()),
                 (f"{grade} — {RELIABILITY[grade]}" if grade else UNGRADED, grade or "Z"),
                 (str(self._claims.get(src.id, 0)), self._claims.get(src.id, 0)),
+                (_discredited_text(self._discredited.get(src.id, 0)),
+                 self._discredited.get(src.id, 0)),
                 ((src.note or "").replace("\n", " "), (src.note or "").lower()),
             ]
             for col, (text, key) in enumerate(cells):
                 item = _SortItem(text)
                 item.setData(_ID_ROLE, src.id)
                 item.setData(_SORT_ROLE, key)
-                if col == 3:
+                if col in (3, DISCREDITED):
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                if col in (1, 4) and text:
+                if col in (1, 5) and text:
                     item.setToolTip(text)
+                if col == DISCREDITED and text:
+                    item.setToolTip(f"made or backed {key} claim(s) later graded doubtful or "
+                                    "improbable, or contradicted and not graded yet")
                 if grade:
                     item.setBackground(QBrush(QColor(GRADE_TINTS[grade])))
                 item.setForeground(QBrush(QColor("#1a1a1a")))
