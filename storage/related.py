@@ -5,7 +5,8 @@ Three signals, scored together (`WEIGHTS`):
   rarest words, best bm25 first; each is scored by the share of the claim's words it holds,
   each word weighted by its rarity (idf = ln(1 + N / claims holding it), never negative, unlike
   bm25's in a small project);
-- the entities named inside the contents (Dice overlap of their normalised names);
+- the entities named inside the contents: the share of the claim's entities (by normalised
+  name) the other claim names too, each weighted as its rarest word;
 - how close the two articles' dates are (the score halves every `DATE_HALF_LIFE_DAYS`).
 
 The fast path asks the index only for the claim's rarest words (at most `POSTINGS_BUDGET` index
@@ -89,11 +90,14 @@ def claim_content(project: Project, claim_id: int) -> str | None:
 
 
 def related_claims(project: Project, claim_id: int, k: int = 10, *, exhaustive: bool = False,
-                   budget: int = POSTINGS_BUDGET) -> list[RelatedClaim]:
+                   budget: int = POSTINGS_BUDGET,
+                   weights: dict[str, float] | None = None) -> list[RelatedClaim]:
     """The k claims in other articles most related to this one, best first (rejected claims
     left out); empty when the claim has no content or no word of it is in another claim.
 
-    `budget`: index entries the fast path reads at most; `exhaustive` reads them all."""
+    `budget`: index entries the fast path reads at most; `exhaustive` reads them all.
+    `weights` of the three signals (default `WEIGHTS`), for measuring what each one adds."""
+    weigh = WEIGHTS if weights is None else {**{key: 0.0 for key in WEIGHTS}, **weights}
     if k <= 0:
         return []
     conn = project.conn
@@ -130,16 +134,20 @@ def related_claims(project: Project, claim_id: int, k: int = 10, *, exhaustive: 
     contents[claim_id] = content
     entities = _entities(project, [claim_id] + ids, contents)
     mine = entities.get(claim_id, {})
+    # An entity weighs as its rarest word: sharing "Douma" says more than sharing "Syria".
+    entity_weight = {e: max((idf[t] for t in index_terms(name) if t in idf), default=0.0)
+                     for e, name in mine.items()}
+    entity_total = sum(entity_weight.values())
     scored = []
     for cid, _doc, date in found:
         theirs_words = set(index_terms(contents.get(cid, "")))
-        text = sum(v for w, v in idf.items() if w in theirs_words) / total if total else 0.0
+        text = sum(v for t, v in idf.items() if t in theirs_words) / total if total else 0.0
         theirs = entities.get(cid, {})
         shared = sorted(set(mine) & set(theirs))
-        ent = 2 * len(shared) / (len(mine) + len(theirs)) if mine and theirs else 0.0
+        ent = (sum(entity_weight[e] for e in shared) / entity_total) if entity_total else 0.0
         days = days_apart(own_date, date)
         when = 0.5 ** (days / DATE_HALF_LIFE_DAYS) if days is not None else 0.0
-        score = WEIGHTS["text"] * text + WEIGHTS["entities"] * ent + WEIGHTS["date"] * when
+        score = weigh["text"] * text + weigh["entities"] * ent + weigh["date"] * when
         scored.append((-round(score, 6), ranks[cid], cid, text, ent, when, days,
                        [theirs[n] for n in shared]))
     scored.sort(key=lambda s: (s[0], s[1], s[2]))

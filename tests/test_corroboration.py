@@ -11,7 +11,6 @@ from storage.corroboration import (
     Evidence, SourceGroup, discredited_backing, evidence, linked_claims, suggest_grade,
 )
 from storage.project import Project
-from storage.review import Review
 from storage.review_model import NothingToDo, ReviewModel
 from tests.corroboration_fixtures import Article, build
 
@@ -268,3 +267,42 @@ def test_sources_that_keep_backing_discredited_claims(project):
     assert engineers not in backing
     review.grade_claim(c["q2"], 2)  # the analyst judged the contradicted claim probably true
     assert discredited_backing(project)[ministry] == 1
+
+
+# -- the review model: picking, linking, jumping ------------------------------------------------------
+def test_the_review_model_picks_links_and_unlinks_the_picked_claim(project):
+    from tests.corroboration_fixtures import DOUMA
+    review, docs, claims = build(project, DOUMA)
+    x = claims["reuters-douma"][0]
+    model = ReviewModel(project, review)
+    with pytest.raises(NothingToDo):
+        model.pick()  # no article open, no claim current
+    assert model.open_claim(docs["reuters-douma"], x)
+    assert model.current_pick() is None
+    with pytest.raises(NothingToDo, match="Pick a related claim first"):
+        model.link_picked("supports")
+    related = model.related()
+    assert [r.claim_id for r in related][:1] == [claims["ahram-douma"][0]]
+    assert model.pick() == related[0].claim_id
+    assert model.pick(backwards=True) == related[-1].claim_id
+    model.pick_claim(related[1].claim_id)
+    changes = model.link_picked("contradicts")
+    assert changes.claim_links and model.current_claim().id == x
+    cor = model.corroboration()
+    assert [(link.claim_id, link.words) for link in cor.links] == [(related[1].claim_id,
+                                                                   "contradicts")]
+    # The linked claim heads the pick list now; the pick stays on it.
+    assert model.pick_list()[0] == related[1].claim_id == model.current_pick()
+    assert model.picked_target() == (project.claim(related[1].claim_id).document_id,
+                                     related[1].claim_id)
+    model.unlink_picked()
+    assert model.corroboration().links == []
+    model.undo()
+    assert len(model.corroboration().links) == 1
+    # Another claim current: the pick belonged to the first one.
+    assert model.open_claim(docs["sana-aleppo"], claims["sana-aleppo"][0])
+    assert model.current_pick() is None
+    model.set_stance("hedges")
+    assert project.claim(claims["sana-aleppo"][0]).stance == "hedges"
+    with pytest.raises(ValueError):
+        model.set_stance("maybe")

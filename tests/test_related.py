@@ -13,7 +13,6 @@ from storage.check import check_project
 from storage.ingest import store_documents
 from storage.project import Project, ProjectError
 from storage.related import claim_content, related_claims
-from storage.review import Review
 from tests.corroboration_fixtures import DOUMA, Article, build
 from tests.test_cli import cli, one_error_line
 
