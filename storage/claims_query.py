@@ -2,6 +2,7 @@
 read a page at a time, so the view stays fast with 100,000 articles."""
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,7 +88,12 @@ def claim_ids(project: Project, flt: ClaimFilter, *, sort: str = "id",
     sql, args = _query("c.id", flt, needs)
     way = " DESC" if descending else ""
     sql += f" ORDER BY {key}{way}, c.id{way}"
-    return [r[0] for r in project.conn.execute(sql, args)]
+    try:
+        return [r[0] for r in project.conn.execute(sql, args)]
+    except sqlite3.OperationalError as exc:
+        if not (flt.search and flt.search.strip()):
+            raise
+        raise ValueError(f"search not understood: {exc}") from None
 
 
 def claim_rows(project: Project, ids: list[int]) -> list[ClaimRow | None]:
