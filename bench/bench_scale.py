@@ -301,19 +301,17 @@ def rows_dump(path: Path, out: Path) -> float:
 def cold_tokenizer() -> None:
     """Forget the export tokenizer, its vocabulary and encoded strings: the next token export
     pays what the first one of a session pays."""
-    from storage import export_spacy
-    for cached in (export_spacy.blank_nlp, export_spacy.encoded_strings, export_spacy._next_tokens,
-                   export_spacy._quoted):
-        cached.cache_clear()
+    from storage.export.tokens import blank_english
+    blank_english.cache_clear()
 
 
 def tokenize_floor(path: Path) -> float:
     """What any token-level export must add to the dump: spaCy's tokenizer over every text
     (the tokenizer made before the clock starts, its cache and vocabulary empty)."""
     import sqlite3
-    from storage.export_spacy import blank_nlp
+    from storage.export.tokens import blank_english
     cold_tokenizer()
-    tokenizer = blank_nlp().tokenizer
+    tokenizer = blank_english().tokenizer
     t = time.perf_counter()
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     for _doc in tokenizer.pipe(r[0] for r in conn.execute("SELECT text FROM documents ORDER BY id")):
@@ -326,9 +324,9 @@ class _WorkerWatch:
     """Each export worker's peak RSS, read from /proc just before it is stopped."""
 
     def __init__(self) -> None:
-        from storage import export_parallel
+        from storage.export import parallel
         self.peaks: list[float] = []
-        self._cls = export_parallel._Worker
+        self._cls = parallel._Worker
         self._stop = self._cls.stop
         watch = self
 
@@ -372,7 +370,7 @@ def time_exports(path: Path, fmts: list[str]) -> dict:
             cpu = _cpu_s()
             t = time.perf_counter()
             try:
-                export(project, fmt, out)
+                export(project, fmt, out, everything=True)
             finally:
                 workers.close()
             res[f"{fmt}_s"] = time.perf_counter() - t
@@ -418,7 +416,7 @@ def compare(rows, model: str, ents) -> dict:
             with Project(path, readonly=True) as project:
                 for fmt in ("labelstudio", "doccano"):
                     t = time.perf_counter()
-                    export(project, fmt, OUT / f"compare.{fmt}")
+                    export(project, fmt, OUT / f"compare.{fmt}", everything=True)
                     times.setdefault(fmt, []).append(time.perf_counter() - t)
                     (OUT / f"compare.{fmt}").unlink(missing_ok=True)
         _rm(path)
