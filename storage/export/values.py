@@ -3,14 +3,14 @@
 A document's `meta` comes from whoever made the imported file, and JSON readers accept what
 some formats cannot write: NaN and Infinity (not JSON at all), integers of thousands of
 digits (msgpack, and so spaCy's DocBin, holds 64 bits), nesting hundreds deep (msgpack stops
-at 512 levels), lone UTF-16 surrogates (not UTF-8). `MetaReader` reads such values into ones
-every format writes the same way: null, the integer's digits as text, the nested value's
-JSON text, U+FFFD; and counts how many it changed, for the export's summary.
+at 512 levels, Python's recursion at about 1,000), lone UTF-16 surrogates (not UTF-8).
+`MetaReader` reads such values into ones every format writes the same way: null, the
+integer's digits as text, the nested value's JSON text, U+FFFD; and counts how many it
+changed, for the export's summary.
 """
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 # Containers nested deeper than this are written as their JSON text (a string).
@@ -48,13 +48,48 @@ class MetaReader:
         """The stored JSON text as portable values. Raises BadJSON."""
         if text is None or text == "":
             return {}
+        text = self._flatten_deep(text)
         try:
             value = json.loads(text, parse_int=self._integer, parse_constant=self._constant)
-        except RecursionError:
-            raise BadJSON("its meta JSON is nested too deeply to read") from None
+        except RecursionError:  # only an unclosed one is still this deep: it is malformed
+            raise BadJSON("its meta JSON is malformed (unclosed, nested too deeply)") from None
         except ValueError as exc:
             raise BadJSON(f"its meta JSON is malformed ({exc})") from None
-        return self.portable(value)
+        return self._portable(value)
+
+    def _flatten_deep(self, text: str) -> str:
+        """The text with every container nested deeper than MAX_DEPTH replaced by a JSON
+        string of its text: read without recursion, so no nesting is too deep to export."""
+        if text.count("[") + text.count("{") <= MAX_DEPTH:
+            return text  # cannot be that deep: nearly every document
+        out: list[str] = []
+        depth = 0
+        copied = 0  # text[:copied] is in `out`
+        start = -1
+        in_string = escaped = False
+        for i, ch in enumerate(text):
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch in "[{":
+                depth += 1
+                if depth == MAX_DEPTH + 1:
+                    start = i
+            elif ch in "]}":
+                if depth == MAX_DEPTH + 1 and start >= 0:
+                    out += [text[copied:start], json.dumps(text[start:i + 1])]
+                    copied = i + 1
+                    self.changed += 1
+                depth -= 1
+        if depth > MAX_DEPTH and start >= 0:  # never closed: malformed, and said so by json
+            return text
+        return "".join(out) + text[copied:]
 
     def _integer(self, digits: str) -> int | str:
         # Python refuses to read integers of more than 4,300 digits: they stay text.
@@ -71,40 +106,22 @@ class MetaReader:
         self.changed += 1
         return None
 
-    def portable(self, value: Any, depth: int = 0) -> Any:
-        """A value every format can write (see the module's docstring)."""
+    def _portable(self, value: Any) -> Any:
+        """Lone surrogates (from "\\ud800" escapes) replaced: every format writes UTF-8."""
         if isinstance(value, str):
             return self._text(value)
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, int):
-            if _INT_MIN <= value <= _INT_MAX:
-                return value
-            self.changed += 1
-            return hex(value) if value.bit_length() > 14_000 else str(value)
-        if isinstance(value, float):
-            if math.isfinite(value):
-                return value
-            self.changed += 1
-            return None
-        if isinstance(value, (dict, list)):
-            if depth >= MAX_DEPTH:
-                # json.loads read it at this depth, so json.dumps writes it. ASCII-escaped:
-                # the text holds no lone surrogate, whatever the value did.
-                self.changed += 1
-                return json.dumps(value, allow_nan=False)
-            if isinstance(value, dict):
-                return {self._text(str(k)): self.portable(v, depth + 1) for k, v in value.items()}
-            return [self.portable(v, depth + 1) for v in value]
-        self.changed += 1
-        return self._text(str(value))
+        if isinstance(value, dict):
+            return {self._text(k): self._portable(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._portable(v) for v in value]
+        return value
 
     def _text(self, value: str) -> str:
         if value.isascii():
             return value
         try:
             value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate, read from a "\ud800" escape
+        except UnicodeEncodeError:
             self.changed += 1
             return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
         return value
