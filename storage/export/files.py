@@ -49,6 +49,13 @@ def _project_files(project_path: Path) -> list[tuple[Path, str]]:
     return out
 
 
+def _kept_copy_patterns(project_path: Path) -> tuple[str, ...]:
+    """Names of the copies a restore keeps beside the project (never deleted), and of its
+    temporary files (storage.backup)."""
+    name = project_path.name
+    return (f"{name}.replaced-*", f".{name}.replaced-*", f".{name}.restoring-*")
+
+
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -94,6 +101,16 @@ def _refuse_project_files(out: Path, project_path: Path, folder: bool) -> None:
         raise ExportError(f"{out} is inside the project's backups ({backups}): "
                           "choose another place for the export")
     out_id = _identity(out)
+    kept = _kept_copy_patterns(project_path)
+    for home in {project_path.parent.resolve(), project_path.resolve().parent}:
+        copies = [p for pattern in kept for p in home.glob(pattern)]
+        if (target.parent == home and any(target.match(pattern) for pattern in kept)) \
+                or (out_id is not None and any(out_id == _identity(p) for p in copies)):
+            raise ExportError(f"{out} is a copy of the project kept by a restore: an export "
+                              "never writes onto it; choose another --out")
+        if folder and any(_is_within(p.resolve(), target) for p in copies):
+            raise ExportError(f"{out} holds a copy of the project kept by a restore: "
+                              "choose another folder")
     for path, what in _project_files(project_path):
         resolved = path.resolve()
         if target == resolved or (out_id is not None and out_id == _identity(path)):

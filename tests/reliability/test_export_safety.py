@@ -54,7 +54,8 @@ def _project_files(path: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("target", ["project", "-wal", "-shm", "hard link", "symlinked folder",
-                                    "symlink to project", "backup", "backups folder"])
+                                    "symlink to project", "backup", "backups folder",
+                                    "copy kept by a restore"])
 def test_no_export_writes_onto_the_project_or_its_files(guarded, tmp_path, target):
     project = guarded
     before = dump(project)
@@ -78,6 +79,9 @@ def test_no_export_writes_onto_the_project_or_its_files(guarded, tmp_path, targe
             out.symlink_to(project)
         elif target == "backup":
             out = next(backup_dir(project).iterdir())
+        elif target == "copy kept by a restore":
+            out = project.with_name(f"{project.name}.replaced-20250101-120000")
+            out.write_bytes(project.read_bytes())
         else:
             out = backup_dir(project) / "new.jsonl"
         files = {p: p.read_bytes() for p in project.parent.rglob("*") if p.is_file()}
