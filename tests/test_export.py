@@ -316,8 +316,13 @@ def test_export_tokenizer_on_real_articles():
     texts += [p.read_text(encoding="utf-8")
               for p in sorted(shared_path("polnear-dev", "text").rglob("*.txt"))]
     texts += ["HOMS — Syrian forces’ advance, officials said — “we don’t know”.",
-              "\u00a0lead\u2009thin space \ttab\nnew line\r\n" * 3, ""]
+              "\u00a0lead\u2009thin space \ttab\nnew line\r\n" * 3, "'' ’’ \"'\" ''x''", ""]
     reference, ours = spacy.blank("en"), blank_english()
+    # The special cases left out, in contexts other than those they were checked in.
+    left_out = set(reference.tokenizer.rules) - set(ours.tokenizer.rules)
+    assert {"\n", " ", "\t", "—"} <= left_out and len(left_out) < 60
+    texts += [context.format(key) for key in sorted(left_out) for context in (
+        "{0}{0}{0}", "'{0}'", "’{0}’", "\n\n{0}\t", "({0}{0})", "{0}.{0}", "Mr.{0}Assad's", "{0}--{0}")]
     for _ in range(2):  # the second time from the cache
         for text in texts:
             assert _token_columns(ours, text) == _token_columns(reference, text)
