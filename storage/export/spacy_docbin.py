@@ -49,17 +49,15 @@ class DocMaker:
         spans, cuts = self.trimmed.of(edoc.text, edoc.spans)
         tok = tokenize(edoc.text, cuts)
         doc = tok.doc
-        # Every piece's edges are token edges (tokens were split at them): token by offset.
-        first_at = {a: i for i, a in enumerate(tok.starts)}
-        last_at = {b: i for i, b in enumerate(tok.ends)}
         sc: list[Span] = []
         claim_parts: list[Span] = []
         ents: list[Span] = []
         status: list[str] = []
         ids: list[int] = []
         for s, kept in spans:
-            for a, b in kept:
-                span = Span(doc, first_at[a], last_at[b] + 1, label=s.label)
+            for a, b in kept:  # every piece's edges are token edges: tokens were split there
+                first, last = tok.index(a, b)
+                span = Span(doc, first, last + 1, label=s.label)
                 sc.append(span)
                 status.append(s.status)
                 ids.append(s.id)
