@@ -683,6 +683,21 @@ def test_claims_carry_id_annotator_status_origin_and_links(built, tmp_path, fmt)
                                   "annotator"}
 
 
+@pytest.mark.parametrize("everything", [True, False])
+def test_preview_counts_what_the_export_writes(built, tmp_path, everything):
+    """The counts the export dialog shows before writing are those the export then reports
+    (formats that write every span and claim as they are stored)."""
+    from storage.export import preview
+    project, _ = built
+    for fmt in ("prodigy", "doccano", "labelstudio", "brat", "docs-csv", "claims-csv", "claims-jsonl"):
+        out = tmp_path / f"{fmt}-{everything}{FORMATS[fmt].suffix}"
+        done = export(project, fmt, out, everything=everything)
+        will = preview(project, fmt, everything=everything)
+        assert (will.documents, will.spans) == (done.documents, done.spans), fmt
+        if fmt not in ("doccano", "labelstudio"):  # these write claims' parts as spans only
+            assert will.claims == done.claims, fmt
+
+
 # -- safety ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value, cell", [
     ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
