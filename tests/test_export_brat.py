@@ -77,12 +77,18 @@ def test_one_annotator_per_document_stays_flat_and_names_fit_files(project, tmp_
     doc_id = project.conn.execute("SELECT id FROM documents").fetchone()[0]
     with project.atomic():
         project.conn.execute(
-            "INSERT INTO spans (document_id, start, \"end\", label, origin, status, created_at,"
-            " updated_at) VALUES (?, 19, 27, 'FAC', 'analyst', 'accepted', '', '')", (doc_id,))
+            "INSERT INTO spans (document_id, start, \"end\", label, origin, status, annotator,"
+            " created_at, updated_at) VALUES (?, 19, 27, 'FAC', 'analyst', 'accepted', 'maya', '', '')",
+            (doc_id,))
+        # A suggestion names no annotator: it is nobody's version, it goes with the named ones.
+        project.conn.execute(
+            "INSERT INTO spans (document_id, start, \"end\", label, origin, status,"
+            " created_at, updated_at) VALUES (?, 28, 34, 'DATE', 'model', 'suggested', '', '')",
+            (doc_id,))
     split = tmp_path / "split"
     summary = export(project, "brat", split, everything=True)
     assert sorted(p.name for p in (split / "attributions").iterdir()) == \
-        ["one_ann-1.ann", "one_unattributed.ann"]
+        ["one_ann-1.ann", "one_maya.ann", "one_unattributed.ann"]
     assert (split / "text" / "one.txt").read_text(encoding="utf-8") == text
     assert "E1\t" in (split / "attributions" / "one_ann-1.ann").read_text(encoding="utf-8")
     assert any("annotator names changed" in n for n in summary.not_represented)
@@ -92,4 +98,4 @@ def test_one_annotator_per_document_stays_flat_and_names_fit_files(project, tmp_
     assert imported.returncode == 0, imported.stderr
     with Project(tmp_path / "back.credence", readonly=True) as back:
         assert dict(back.conn.execute("SELECT annotator, count(*) FROM spans GROUP BY annotator")) \
-            == {"ann-1": 4, "unattributed": 1}  # with the claim's Attribution trigger
+            == {"ann-1": 4, "maya": 1, "unattributed": 1}  # with the claim's Attribution trigger

@@ -78,11 +78,12 @@ def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progr
 
 
 def several_annotators(rows: Rows) -> bool:
-    """Whether some exported document holds spans of more than one annotator."""
+    """Whether some exported document holds spans of more than one named annotator (the
+    model's suggestions name none: they go with the document's one annotator)."""
     sel = rows.sel
     return rows.conn.execute(
         f"SELECT 1 FROM spans WHERE {sel.span_ok} AND {sel.doc_in()} GROUP BY document_id"
-        " HAVING count(DISTINCT coalesce(annotator, '')) > 1 LIMIT 1").fetchone() is not None
+        " HAVING count(DISTINCT annotator) > 1 LIMIT 1").fetchone() is not None
 
 
 def _groups(doc: ExportDoc, counts: _Counts
@@ -90,9 +91,13 @@ def _groups(doc: ExportDoc, counts: _Counts
     """The document's spans by annotator; each claim with the spans of its first part."""
     groups: dict[str | None, tuple[list, list[ExportClaim]]] = {}
     owner = {}
+    named = {s.annotator for s in doc.spans if s.annotator is not None}
+    # Spans that name no annotator (suggestions) belong to the document's one annotator.
+    unnamed = next(iter(named)) if len(named) == 1 else None
     for s in doc.spans:
-        groups.setdefault(s.annotator, ([], []))[0].append(s)
-        owner[s.id] = s.annotator
+        annotator = s.annotator if s.annotator is not None else unnamed
+        groups.setdefault(annotator, ([], []))[0].append(s)
+        owner[s.id] = annotator
     for c in doc.claims:
         parts = [sid for sid in c.parts().values() if sid is not None and sid in owner]
         if not parts:
