@@ -101,7 +101,7 @@ def first_export(fmt: str, path: str) -> float:
     with Project(Path(path), readonly=True) as project:
         out = Path(path).parent / f"first-{fmt}.out"
         t0 = time.perf_counter()
-        export(project, fmt, out)
+        export(project, fmt, out, everything=True)
         return time.perf_counter() - t0
 
 
@@ -142,13 +142,13 @@ def main() -> None:
             f"{s} {n}" for s, n in project.conn.execute(
                 "SELECT status, count(*) FROM spans GROUP BY status")))
         export(project, "doccano", folder / "warmup.jsonl")  # imports, tokenizer load
-        export(project, "spacy", folder / "warmup.spacy")
+        export(project, "spacy", folder / "warmup.spacy", everything=True)
         base = best_of(args.repeat, lambda: bare_dump(project, folder / "dump.jsonl"))
         print(f"\n{'format':<20}{'seconds':>9}{'× dump':>8}  summary")
         print(f"{'bare dump':<20}{base:>9.3f}{1:>8.2f}")
         texts = [r[0] for r in project.conn.execute("SELECT text FROM documents")]
-        from storage.export_spacy import blank_nlp
-        tokenizer = blank_nlp().tokenizer
+        from storage.export.tokens import blank_english
+        tokenizer = blank_english().tokenizer
         t = best_of(args.repeat, lambda: [tokenizer(x) for x in texts])
         print(f"{'tokenize only':<20}{t:>9.3f}{t / base:>8.2f}  (the floor of spacy, prodigy, conll)")
         for only in (False, True):
@@ -158,7 +158,7 @@ def main() -> None:
                 result = {}
 
                 def run() -> None:
-                    result["s"] = export(project, fmt, out, only_reviewed=only)
+                    result["s"] = export(project, fmt, out, everything=not only)
                 t = best_of(args.repeat, run)
                 s = result["s"]
                 name = fmt + (" (rev.)" if only else "")

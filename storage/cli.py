@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from storage.export.registry import FORMATS as EXPORT_REGISTRY
 from storage.project import Project, ProjectError
 
-EXPORT_FORMATS = ("spacy", "prodigy", "doccano", "labelstudio", "brat", "conll", "docs-csv",
-                  "claims-csv", "claims-jsonl")
+EXPORT_FORMATS = tuple(EXPORT_REGISTRY)
 IMPORT_FORMATS = ("txt", "html", "csv", "jsonl", "brat")
 
 
@@ -51,12 +51,21 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true",
                    help="run over every document, also those this model already annotated")
 
-    s = sub.add_parser("export", help="export the labelled dataset")
+    s = sub.add_parser(
+        "export", help="export what an analyst decided (or with --all, every suggestion too)",
+        description="By default an export holds what an analyst decided: dataset formats the "
+                    "documents marked done with their accepted and created spans and claims; "
+                    "claims-csv / claims-jsonl every accepted claim; docs-csv every document.")
     s.add_argument("project", type=Path)
     s.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     s.add_argument("--out", required=True, type=Path)
-    s.add_argument("--only-reviewed", action="store_true",
-                   help="only documents marked done, and only their accepted spans")
+    scope = s.add_mutually_exclusive_group()
+    scope.add_argument("--all", dest="everything", action="store_true",
+                       help="also every document not marked done and every suggestion not "
+                            "rejected, with its status where the format has room for it")
+    scope.add_argument("--only-reviewed", dest="everything", action="store_false",
+                       help="the default (the old spelling): what an analyst decided")
+    s.set_defaults(everything=False)
 
     s = sub.add_parser("stats", help="counts of documents, spans, claims and sources")
     s.add_argument("project", type=Path)
@@ -156,7 +165,7 @@ def _cmd_export(args) -> int:
     from storage.export import export
     _require_project(args.project)
     with Project(args.project, readonly=True) as project, _progress("Exporting") as progress:
-        summary = export(project, args.format, args.out, only_reviewed=args.only_reviewed,
+        summary = export(project, args.format, args.out, everything=args.everything,
                          progress=progress)
     print(f"{args.out}: {summary.line()}")
     return 0

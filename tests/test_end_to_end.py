@@ -47,7 +47,7 @@ def test_seed_article_import_review_export_read_back(project_path, tmp_path, nlp
         stored = {s.id: (s.start, s.end, s.label, s.status) for s in p.spans(1)}
     out = tmp_path / "seed.jsonl"
     with Project(project_path, readonly=True) as p:
-        result = export(p, "prodigy", out)
+        result = export(p, "prodigy", out, everything=True)
         text = p.document(1).text
         not_rejected = [v for v in stored.values() if v[3] != "rejected"]
         [line] = out.read_text().splitlines()
@@ -56,7 +56,7 @@ def test_seed_article_import_review_export_read_back(project_path, tmp_path, nlp
         got = sorted((s["start"], s["end"], s["label"]) for s in rec["spans"])
         assert got == sorted((a, b, lab) for a, b, lab, _ in not_rejected)
         out2 = tmp_path / "reviewed.jsonl"
-        export(p, "prodigy", out2, only_reviewed=True)
+        export(p, "prodigy", out2)  # by default: what the analyst decided
         rec2 = json.loads(out2.read_text())
         accepted = sorted((a, b, lab) for a, b, lab, st in stored.values() if st == "accepted")
         assert sorted((s["start"], s["end"], s["label"]) for s in rec2["spans"]) == accepted
@@ -77,7 +77,7 @@ def test_fakes_import_annotate_export_counts(project_path, tmp_path, nlp):
         assert n_spans > 789 * 10
     out = tmp_path / "fakes.jsonl"
     with Project(project_path, readonly=True) as p:
-        export(p, "doccano", out)
+        export(p, "doccano", out, everything=True)
     lines = [json.loads(ln) for ln in out.read_text().splitlines()]
     assert len(lines) == 789
     assert sum(len(r["label"]) for r in lines) == n_spans

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from annotation.model import NewDocument, SpanRecord
-from storage import export_parallel
-from storage.export import export
+from storage.export import export, worker
+from storage.export import parallel as export_parallel
 from storage.ingest import store_documents
 from storage.project import Project
 from tests.test_export import build
@@ -46,7 +46,7 @@ class Spy:
             spy.dropped += 1
             return drop(self, worker)
 
-        def _write_own(self, writer, part):
+        def _write_own(self, part):
             # A worker takes a second to start; this process would write a small export alone
             # before then. Wait until one is ready (or all are gone) so that workers take parts.
             deadline = time.monotonic() + 60
@@ -54,7 +54,7 @@ class Spy:
                     and not any(w.ready for w in self.workers):
                 self._handle(block=False)
                 time.sleep(0.02)
-            return own(self, writer, part)
+            return own(self, part)
 
         monkeypatch.setattr(export_parallel._Worker, "__init__", _init)
         monkeypatch.setattr(parallel, "_take", _take)
@@ -80,8 +80,13 @@ def parallel(project: Project, out: Path, monkeypatch, workers: int = 2, part: i
 
 
 def content(path: Path) -> bytes:
-    """What a reader of the export sees: a DocBin's bytes after zlib (its parts are compressed
-    apart, so the compressed bytes differ from one process's), any other file as it is."""
+    """The file's bytes: a DocBin merged from parts (DocBin.merge) is the very file one
+    process writes, as Prodigy lines copied in order are."""
+    return path.read_bytes()
+
+
+def readable(path: Path) -> bytes:
+    """The file's bytes, a DocBin's decompressed (its strings, labels included, are in it)."""
     data = path.read_bytes()
     return zlib.decompress(data) if path.suffix == ".spacy" else data
 
@@ -98,17 +103,17 @@ def leftovers(folder: Path) -> list[str]:
 FORMATS = [("prodigy", "jsonl"), ("spacy", "spacy")]
 
 
-@pytest.mark.parametrize("only_reviewed", [False, True])
+@pytest.mark.parametrize("everything", [True, False])
 @pytest.mark.parametrize("fmt,suffix", FORMATS)
-def test_workers_write_the_file_one_process_writes(project, tmp_path, monkeypatch, only_reviewed,
+def test_workers_write_the_file_one_process_writes(project, tmp_path, monkeypatch, everything,
                                                    fmt, suffix):
     """Non-BMP text, overlapping, in-token, whitespace-edged and discontinuous spans, claims:
     one document a part, so each worker part meets them."""
     build(project)
     one, par = tmp_path / f"one.{suffix}", tmp_path / f"par.{suffix}"
-    want = one_process(project, one, monkeypatch, fmt, only_reviewed=only_reviewed)
+    want = one_process(project, one, monkeypatch, fmt, everything=everything)
     spy = Spy(monkeypatch)
-    got = parallel(project, par, monkeypatch, fmt=fmt, only_reviewed=only_reviewed)
+    got = parallel(project, par, monkeypatch, fmt=fmt, everything=everything)
     assert len(spy.workers) == 2 and spy.taken, "no part came from a worker"
     assert content(par) == content(one)
     same_summary(got, want)
@@ -144,18 +149,18 @@ def fakes_project(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("only_reviewed", [False, True])
+@pytest.mark.parametrize("everything", [True, False])
 @pytest.mark.parametrize("fmt,suffix", FORMATS)
-def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suffix, only_reviewed):
+def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suffix, everything):
     one, par = tmp_path / f"one.{suffix}", tmp_path / f"par.{suffix}"
     with Project(fakes_project, readonly=True) as project:
-        want = one_process(project, one, monkeypatch, fmt, only_reviewed=only_reviewed)
+        want = one_process(project, one, monkeypatch, fmt, everything=everything)
         spy = Spy(monkeypatch)
         calls = []
-        got = parallel(project, par, monkeypatch, part=40 if not only_reviewed else 15, fmt=fmt,
-                       only_reviewed=only_reviewed, progress=lambda d, t: calls.append((d, t)))
-    assert want.documents > (250 if only_reviewed else 700)
-    assert want.spans > (2_000 if only_reviewed else 10_000)
+        got = parallel(project, par, monkeypatch, part=40 if everything else 15, fmt=fmt,
+                       everything=everything, progress=lambda d, t: calls.append((d, t)))
+    assert want.documents > (700 if everything else 250)
+    assert want.spans > (10_000 if everything else 2_000)
     assert len(spy.taken) >= 2
     assert content(par) == content(one)
     same_summary(got, want)
@@ -166,36 +171,37 @@ def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suf
         from spacy.tokens import DocBin
         docs = list(DocBin().from_disk(par).get_docs(spacy.blank("en").vocab))
         assert len(docs) == want.documents
-        assert sum(len(d.spans["sc"]) for d in docs) == want.spans
+        assert sum(len(set(d.user_data["span_ids"])) for d in docs) == want.spans
+
+
+ROOT = str(Path(worker.__file__).resolve().parents[2])
 
 
 def _dies_on_second_part() -> list[str]:
-    root = str(Path(export_parallel.__file__).resolve().parent.parent)
     return [sys.executable, "-c", (
-        f"import os, sys; sys.path.insert(0, {root!r})\n"
-        "from storage import export_parallel as p\n"
-        "real, n = p.write_part, [0]\n"
+        f"import os, sys; sys.path.insert(0, {ROOT!r})\n"
+        "from storage.export import worker as w\n"
+        "real, n = w.write_part, [0]\n"
         "def write_part(*a):\n"
         "    n[0] += 1\n"
         "    if n[0] == 2: os._exit(9)\n"
         "    return real(*a)\n"
-        "p.write_part = write_part\n"
-        "p.worker_main()\n")]
+        "w.write_part = write_part\n"
+        "w.main()\n")]
 
 
 def _loses_its_first_part() -> list[str]:
-    root = str(Path(export_parallel.__file__).resolve().parent.parent)
     return [sys.executable, "-c", (
-        f"import sys; sys.path.insert(0, {root!r})\n"
-        "from storage import export_parallel as p\n"
-        "real, n = p.write_part, [0]\n"
-        "def write_part(writer, project, sel, ids, path):\n"
+        f"import sys; sys.path.insert(0, {ROOT!r})\n"
+        "from storage.export import worker as w\n"
+        "real, n = w.write_part, [0]\n"
+        "def write_part(writer, rows, path, on_document):\n"
         "    n[0] += 1\n"
-        "    counts = real(writer, project, sel, ids, path)\n"
+        "    counts = real(writer, rows, path, on_document)\n"
         "    if n[0] == 1: path.unlink()  # answers as if written\n"
         "    return counts\n"
-        "p.write_part = write_part\n"
-        "p.worker_main()\n")]
+        "w.write_part = write_part\n"
+        "w.main()\n")]
 
 
 @pytest.mark.parametrize("argv", [
@@ -209,10 +215,10 @@ def _loses_its_first_part() -> list[str]:
 def test_a_failing_worker_costs_time_not_data(project, tmp_path, monkeypatch, argv, fmt, suffix):
     build(project)
     one, par = tmp_path / f"one.{suffix}", tmp_path / f"par.{suffix}"
-    one_process(project, one, monkeypatch, fmt)
+    one_process(project, one, monkeypatch, fmt, everything=True)
     spy = Spy(monkeypatch)
     monkeypatch.setattr(export_parallel, "worker_argv", argv)
-    got = parallel(project, par, monkeypatch, workers=1, fmt=fmt)
+    got = parallel(project, par, monkeypatch, workers=1, fmt=fmt, everything=True)
     assert content(par) == content(one)
     assert got.documents == 4
     if argv is _dies_on_second_part:
@@ -233,7 +239,7 @@ def test_cancel_stops_workers_and_leaves_nothing(fakes_project, tmp_path, monkey
             raise KeyboardInterrupt
 
     with Project(fakes_project, readonly=True) as project, pytest.raises(KeyboardInterrupt):
-        parallel(project, out, monkeypatch, part=20, fmt=fmt, progress=cancel)
+        parallel(project, out, monkeypatch, part=20, fmt=fmt, progress=cancel, everything=True)
     assert spy.workers and all(w.proc.poll() is not None for w in spy.workers)
     assert out.read_text(encoding="utf-8") == "the previous export\n"
     assert leftovers(tmp_path) == []
@@ -246,7 +252,7 @@ def test_a_write_by_another_program_meanwhile_is_not_mixed_in(project, tmp_path,
     another program's commit are written again here, from this export's snapshot."""
     build(project)
     before, par, after = (tmp_path / f"{n}.{suffix}" for n in ("before", "par", "after"))
-    one_process(project, before, monkeypatch, fmt)
+    one_process(project, before, monkeypatch, fmt, everything=True)
     spy = Spy(monkeypatch)
     parallel_cls = export_parallel._Parallel
     assign = parallel_cls._assign
@@ -262,11 +268,11 @@ def test_a_write_by_another_program_meanwhile_is_not_mixed_in(project, tmp_path,
         return assign(self)
 
     monkeypatch.setattr(parallel_cls, "_assign", _assign)
-    parallel(project, par, monkeypatch, fmt=fmt)
+    parallel(project, par, monkeypatch, fmt=fmt, everything=True)
     assert wrote and spy.taken
     assert content(par) == content(before)
-    one_process(project, after, monkeypatch, fmt)
-    assert b"EVENT" in content(after) and b"EVENT" not in content(before)
+    one_process(project, after, monkeypatch, fmt, everything=True)
+    assert b"EVENT" in readable(after) and b"EVENT" not in readable(before)
 
 
 def test_worker_count(monkeypatch):
@@ -279,38 +285,17 @@ def test_worker_count(monkeypatch):
     assert export_parallel.worker_count(100_000) == 0
 
 
-def test_a_docbin_part_is_freed_without_the_cycle_collector(project, tmp_path):
-    """Exports pause Python's cycle collector: a worker writing hundreds of DocBin parts must
-    free each part's writer by reference counting alone, or its memory grows with every part."""
-    import gc
-    import weakref
-
-    from storage.export_rows import Selection, no_gc
-    from storage.export_spacy import DocBinWriter, fill_docbin
-    build(project)
-    with no_gc():
-        writer = DocBinWriter(1, spill_dir=tmp_path)
-        fill_docbin(project, Selection(False), writer)
-        with open(tmp_path / "part", "wb") as f:
-            writer.write_part(f)
-        writer.close()
-        ref = weakref.ref(writer)
-        del writer
-        assert ref() is None
-        assert not gc.isenabled()
-
-
 def test_no_workers_when_changes_to_the_file_could_not_be_seen(project, tmp_path, monkeypatch):
     """If the project cannot be opened a second time to watch for changes, the export runs in
     this process alone: written once, not by workers and then again."""
     build(project)
-    one_process(project, tmp_path / "one.jsonl", monkeypatch)
+    one_process(project, tmp_path / "one.jsonl", monkeypatch, everything=True)
     spy = Spy(monkeypatch)
 
     def cannot_open(*args, **kwargs):
         raise sqlite3.OperationalError("unable to open database file")
 
     monkeypatch.setattr(export_parallel.sqlite3, "connect", cannot_open)
-    got = parallel(project, tmp_path / "par.jsonl", monkeypatch)
+    got = parallel(project, tmp_path / "par.jsonl", monkeypatch, everything=True)
     assert spy.workers == [] and got.documents == 4
     assert content(tmp_path / "par.jsonl") == content(tmp_path / "one.jsonl")

@@ -1,4 +1,5 @@
-"""The export dialog: a format, where to write it, reviewed work only or all; runs in the background."""
+"""The export dialog: a format, where to write it, what an analyst decided or everything, and
+the counts that will be written before anything is; runs in the background."""
 from __future__ import annotations
 
 import os
@@ -6,48 +7,45 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QPushButton, QVBoxLayout, QWidget,
+    QButtonGroup, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
+from shiboken6 import isValid
+
+from storage.export import FORMATS, ExportSummary, export, preview
 from storage.project import Project
 from ui import ops
 
-# format, what the user reads, file suffix ("" for a folder)
-FORMATS: list[tuple[str, str, str]] = [
-    ("spacy", "spaCy DocBin (.spacy) — for spacy train", ".spacy"),
-    ("prodigy", "Prodigy JSONL", ".jsonl"),
-    ("doccano", "doccano JSONL", ".jsonl"),
-    ("labelstudio", "Label Studio JSON", ".json"),
-    ("brat", "brat standoff (a folder of .txt + .ann)", ""),
-    ("conll", "CoNLL IOB2 (.conll)", ".conll"),
-    ("docs-csv", "Documents as CSV (one row per article)", ".csv"),
-    ("claims-csv", "Claims as CSV (with sources and grades)", ".csv"),
-    ("claims-jsonl", "Claims as JSONL", ".jsonl"),
-]
-_SUFFIX = {f: s for f, _n, s in FORMATS}
 _FILTER = {".spacy": "spaCy DocBin (*.spacy)", ".jsonl": "JSON lines (*.jsonl)",
            ".json": "JSON (*.json)", ".conll": "CoNLL (*.conll *.txt)", ".csv": "CSV (*.csv)"}
+DECIDED_TEXT = "&Decided work: documents marked done, accepted and created spans, accepted claims"
+DECIDED_TIP = ("What an analyst decided. Reports hold every document (docs-csv) or every "
+               "accepted claim in any document (claims-csv, claims-jsonl).")
+EVERYTHING_TEXT = "E&verything: also unreviewed documents and every suggestion not rejected"
+EVERYTHING_TIP = "Each span and claim with its status where the format has room for it."
 
 
 class ExportDialog(QDialog):
-    """Write the labelled dataset (or a claims report) to a file or folder."""
+    """Write the labelled dataset (or a report) to a file or folder."""
 
-    exported = Signal(object)  # storage.export_rows.ExportSummary
+    exported = Signal(object)  # storage.export.ExportSummary
 
     def __init__(self, parent: QWidget | None, project: Project):
         super().__init__(parent)
         self.project = project
         self.last_op: ops.Op | None = None
-        self.summary = None
+        self.count_op: ops.Op | None = None
+        self.counts: ExportSummary | None = None  # what the current choice will write
+        self.summary: ExportSummary | None = None
         self.error_message: str | None = None
         self._path_edited = False
         self.setWindowTitle("Export")
-        self.resize(620, 240)
+        self.resize(660, 300)
 
         self.format_combo = QComboBox()
-        for fmt, name, _s in FORMATS:
-            self.format_combo.addItem(name, fmt)
+        for f in FORMATS.values():
+            self.format_combo.addItem(f.title, f.name)
         self.format_combo.currentIndexChanged.connect(self._on_format_changed)
         self.path_edit = QLineEdit()
         self.path_edit.textEdited.connect(self._on_path_edited)
@@ -57,18 +55,30 @@ class ExportDialog(QDialog):
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(browse)
-        self.only_reviewed_check = QCheckBox(
-            "Only reviewed work (documents marked done, and only their accepted spans)")
+        self.decided_radio = QRadioButton(DECIDED_TEXT)
+        self.decided_radio.setToolTip(DECIDED_TIP)
+        self.everything_radio = QRadioButton(EVERYTHING_TEXT)
+        self.everything_radio.setToolTip(EVERYTHING_TIP)
+        self.decided_radio.setChecked(True)
+        self.scope_group = QButtonGroup(self)
+        for radio in (self.decided_radio, self.everything_radio):
+            self.scope_group.addButton(radio)
+            radio.toggled.connect(self._on_scope_toggled)
+        scope = QVBoxLayout()
+        scope.addWidget(self.decided_radio)
+        scope.addWidget(self.everything_radio)
+        self.counts_label = QLabel("")
         form = QFormLayout()
         form.addRow("&Format:", self.format_combo)
         save_label = QLabel("&Save to:")
         save_label.setBuddy(self.path_edit)
         form.addRow(save_label, path_row)
-        form.addRow("", self.only_reviewed_check)
+        form.addRow("Holds:", scope)
+        form.addRow("Will write:", self.counts_label)
 
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
-        self.summary_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_button = QPushButton("&Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start_export)
@@ -91,8 +101,14 @@ class ExportDialog(QDialog):
     def set_format(self, fmt: str) -> None:
         i = self.format_combo.findData(fmt)
         if i < 0:
-            raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(_SUFFIX)}")
+            raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
         self.format_combo.setCurrentIndex(i)
+
+    def everything(self) -> bool:
+        return self.everything_radio.isChecked()
+
+    def set_everything(self, everything: bool) -> None:
+        (self.everything_radio if everything else self.decided_radio).setChecked(True)
 
     def set_path(self, path: str | os.PathLike) -> None:
         self._path_edited = True
@@ -102,9 +118,12 @@ class ExportDialog(QDialog):
         text = self.path_edit.text().strip()
         return Path(text).expanduser() if text else None
 
+    def _suffix(self, fmt: str) -> str:
+        return FORMATS[fmt].suffix
+
     def _default_path(self, fmt: str) -> Path:
         stem = self.project.path.with_suffix("")
-        return stem.parent / f"{stem.name}-{fmt}{_SUFFIX[fmt]}"
+        return stem.parent / f"{stem.name}-{fmt}{self._suffix(fmt)}"
 
     @Slot()
     def _on_format_changed(self, *_: object) -> None:
@@ -112,10 +131,16 @@ class ExportDialog(QDialog):
         current = self.out_path()
         if not self._path_edited or current is None:
             self.path_edit.setText(str(self._default_path(fmt)))
-        elif current.suffix != _SUFFIX[fmt]:
+        elif current.suffix != self._suffix(fmt):
             # Keep the user's folder and name, change only what the format dictates.
-            self.path_edit.setText(str(current.with_suffix(_SUFFIX[fmt])))
+            self.path_edit.setText(str(current.with_suffix(self._suffix(fmt))))
         self._update_buttons()
+        self.refresh_counts()
+
+    @Slot(bool)
+    def _on_scope_toggled(self, checked: bool) -> None:
+        if checked:
+            self.refresh_counts()
 
     @Slot(str)
     def _on_path_edited(self, _text: str) -> None:
@@ -125,10 +150,11 @@ class ExportDialog(QDialog):
     def _on_browse(self) -> None:
         fmt = self.format()
         start = str(self.out_path() or self._default_path(fmt))
-        if _SUFFIX[fmt] == "":
+        if FORMATS[fmt].folder:
             chosen = QFileDialog.getExistingDirectory(self, "Export brat files into a folder", start)
         else:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Export as", start, _FILTER[_SUFFIX[fmt]])
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export as", start,
+                                                    _FILTER[self._suffix(fmt)])
         if chosen:
             self.set_path(chosen)
 
@@ -136,19 +162,43 @@ class ExportDialog(QDialog):
         busy = self.last_op is not None and not self.last_op.is_done
         self.export_button.setEnabled(self.out_path() is not None and not busy)
 
+    # -- counts before writing ------------------------------------------------------------------
+    def refresh_counts(self) -> ops.Op:
+        """Count (in the background) what the current choice will write."""
+        fmt, everything, project = self.format(), self.everything(), self.project
+        self.counts = None
+        self.counts_label.setText("counting…")
+
+        def work(progress, should_cancel):
+            return preview(project, fmt, everything=everything)
+
+        def done(counts: ExportSummary) -> None:
+            if not isValid(self) or (counts.format, everything) != (self.format(), self.everything()):
+                return  # the choice changed meanwhile: its own count follows
+            self.counts = counts
+            self.counts_label.setText(_counts_text(counts, FORMATS[fmt].claims_only))
+
+        def failed(exc: BaseException) -> None:
+            if not isValid(self):
+                return
+            self.counts_label.setText("could not count: " + " ".join(str(exc).split())[:120])
+
+        self.count_op = ops.run_in_background(self, "Counting", work, done, on_error=failed,
+                                              cancellable=False, show_after_ms=-1)
+        return self.count_op
+
     # -- running --------------------------------------------------------------------------------
     def start_export(self) -> ops.Op | None:
         """Export in the background; the result line says what was written and what was not."""
-        from storage.export import export
         out = self.out_path()
         if out is None:
             self.summary_label.setText("Choose where to save the export first.")
             return None
-        fmt, only_reviewed, project = self.format(), self.only_reviewed_check.isChecked(), self.project
+        fmt, everything, project = self.format(), self.everything(), self.project
 
         def work(progress, should_cancel):
-            return export(project, fmt, out, only_reviewed=only_reviewed,
-                          progress=progress, should_cancel=should_cancel)
+            return export(project, fmt, out, everything=everything, progress=progress,
+                          should_cancel=should_cancel)
 
         self.summary_label.setText(f"Exporting to {out}…")
         # Export reads in one transaction on the project's connection: no edits may join it meanwhile.
@@ -157,7 +207,7 @@ class ExportDialog(QDialog):
         self._update_buttons()
         return self.last_op
 
-    def _on_exported(self, summary) -> None:
+    def _on_exported(self, summary: ExportSummary) -> None:
         self.summary = summary
         line = summary.line()
         self.summary_label.setText(line[:1].upper() + line[1:])
@@ -175,3 +225,14 @@ class ExportDialog(QDialog):
             self.last_op.cancel()
             return
         super().reject()
+
+
+def _counts_text(counts: ExportSummary, claims_only: bool) -> str:
+    if claims_only:
+        return f"{_n(counts.claims, 'claim')} from {_n(counts.documents, 'document')}"
+    return ", ".join([_n(counts.documents, "document"), _n(counts.spans, "span"),
+                      _n(counts.claims, "claim")])
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

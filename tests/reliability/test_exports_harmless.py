@@ -71,11 +71,11 @@ def _cells(path: Path):
 
 
 @pytest.mark.parametrize("fmt", ["docs-csv", "claims-csv"])
-@pytest.mark.parametrize("only_reviewed", [False, True])
-def test_csv_cells_cannot_start_a_formula(evil_project, tmp_path, fmt, only_reviewed):
+@pytest.mark.parametrize("everything", [True, False])
+def test_csv_cells_cannot_start_a_formula(evil_project, tmp_path, fmt, everything):
     out = tmp_path / f"{fmt}.csv"
     with Project(evil_project, readonly=True) as p:
-        export(p, fmt, out, only_reviewed=only_reviewed)
+        export(p, fmt, out, everything=everything)
     rows = list(_cells(out))
     assert len(rows) > 1
     seen_evil = 0
@@ -95,7 +95,7 @@ def test_brat_export_files_stay_in_the_chosen_folder(evil_project, tmp_path):
     sentinel.write_text("x")
     before = folder_state(tmp_path)
     with Project(evil_project, readonly=True) as p:
-        summary = export(p, "brat", out)
+        summary = export(p, "brat", out, everything=True)
         n_docs = p.document_count()
     after = folder_state(tmp_path)
     new = sorted(set(after) - set(before))
@@ -124,10 +124,13 @@ def test_single_file_exports_write_only_their_file(evil_project, tmp_path, fmt):
     assert sorted(set(after) - set(before)) == [f"out/export.{fmt}"]
 
 
-def _sql_counts(p: Project, only_reviewed: bool) -> tuple[int, int, int]:
-    docs = "(SELECT id FROM documents WHERE status = 'done')" if only_reviewed else \
-        "(SELECT id FROM documents)"
-    span_ok = "status = 'accepted'" if only_reviewed else "status != 'rejected'"
+def _sql_counts(p: Project, everything: bool, any_status: bool = False) -> tuple[int, int, int]:
+    """Documents, spans and claims an export holds, counted in SQL: by default the documents
+    marked done (reports: every document), accepted spans and claims; with everything, also
+    every document and every span and claim not rejected."""
+    docs = "(SELECT id FROM documents)" if everything or any_status else \
+        "(SELECT id FROM documents WHERE status = 'done')"
+    span_ok = "status != 'rejected'" if everything else "status = 'accepted'"
     q = p.conn.execute
     n_docs = q(f"SELECT count(*) FROM documents WHERE id IN {docs}").fetchone()[0]
     n_spans = q(f"SELECT count(*) FROM spans WHERE {span_ok} AND document_id IN {docs}").fetchone()[0]
@@ -135,12 +138,13 @@ def _sql_counts(p: Project, only_reviewed: bool) -> tuple[int, int, int]:
     return n_docs, n_spans, n_claims
 
 
-@pytest.mark.parametrize("only_reviewed", [False, True])
-def test_export_counts_equal_the_projects_counts(evil_project, tmp_path, only_reviewed):
+@pytest.mark.parametrize("everything", [True, False])
+def test_export_counts_equal_the_projects_counts(evil_project, tmp_path, everything):
     with Project(evil_project, readonly=True) as p:
-        n_docs, n_spans, n_claims = _sql_counts(p, only_reviewed)
+        n_docs, n_spans, n_claims = _sql_counts(p, everything)
+        all_docs, report_spans, report_claims = _sql_counts(p, everything, any_status=True)
         counts = p.counts()
-        if not only_reviewed:
+        if everything:
             assert n_docs == counts.documents
             assert n_spans == sum(n for by in counts.spans_by_label_status.values()
                                   for status, n in by.items() if status != "rejected")
@@ -148,15 +152,16 @@ def test_export_counts_equal_the_projects_counts(evil_project, tmp_path, only_re
         results = {}
         for fmt in ("prodigy", "doccano", "labelstudio", "brat", "spacy", "conll", "docs-csv",
                     "claims-csv", "claims-jsonl"):
-            out = tmp_path / f"{fmt}-{only_reviewed}"
-            results[fmt] = (export(p, fmt, out, only_reviewed=only_reviewed), out)
+            out = tmp_path / f"{fmt}-{everything}"
+            results[fmt] = (export(p, fmt, out, everything=everything), out)
     assert n_docs > 0 and n_spans > 0 and n_claims > 0
-    for fmt in ("prodigy", "doccano", "labelstudio", "brat", "spacy", "conll", "docs-csv"):
+    for fmt in ("prodigy", "doccano", "labelstudio", "brat", "spacy", "conll"):
         assert results[fmt][0].documents == n_docs, fmt
-    for fmt in ("doccano", "labelstudio", "brat", "docs-csv"):
+    for fmt in ("doccano", "labelstudio", "brat"):
         assert results[fmt][0].spans == n_spans, fmt
+    assert (results["docs-csv"][0].documents, results["docs-csv"][0].spans) == (all_docs, report_spans)
     for fmt in ("claims-csv", "claims-jsonl"):
-        assert results[fmt][0].claims == n_claims, fmt
+        assert results[fmt][0].claims == report_claims, fmt
     # Read back what was written: the files say the same.
     doccano = [json.loads(x) for x in results["doccano"][1].read_text().splitlines()]
     assert len(doccano) == n_docs and sum(len(r["label"]) for r in doccano) == n_spans
@@ -166,9 +171,9 @@ def test_export_counts_equal_the_projects_counts(evil_project, tmp_path, only_re
     assert len(tasks) == n_docs
     assert sum(len(a["result"]) for t in tasks
                for a in t.get("annotations", []) + t.get("predictions", [])) == n_spans
-    assert len(list(_cells(results["docs-csv"][1]))) - 1 == n_docs
-    assert len(list(_cells(results["claims-csv"][1]))) - 1 == n_claims
-    assert len(results["claims-jsonl"][1].read_text().splitlines()) == n_claims
+    assert len(list(_cells(results["docs-csv"][1]))) - 1 == all_docs
+    assert len(list(_cells(results["claims-csv"][1]))) - 1 == report_claims
+    assert len(results["claims-jsonl"][1].read_text().splitlines()) == report_claims
     brat = results["brat"][1]
     assert len(list(brat.glob("*.txt"))) == n_docs
     t_lines = 0

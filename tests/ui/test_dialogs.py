@@ -188,51 +188,69 @@ def test_export_claims_jsonl(qtbot, project, tmp_path, artifacts):
     dialog.grab().save(str(artifacts / "export_dialog.png"))
 
 
-def test_export_only_reviewed_doccano(qtbot, project, tmp_path):
+def test_export_decided_doccano_shows_counts_first(qtbot, project, tmp_path, artifacts):
+    """By default the export holds what the analyst decided, and the dialog says how much
+    before writing: the choice of everything counts (and writes) every suggestion too."""
     info = build_small_project(project)
     dialog = ExportDialog(None, project)
     qtbot.addWidget(dialog)
+    dialog.show()
     dialog.set_format("doccano")
     assert dialog.out_path().suffix == ".jsonl"
+    assert dialog.decided_radio.isChecked() and not dialog.everything()
+    qtbot.waitUntil(lambda: dialog.counts is not None and dialog.counts.format == "doccano",
+                    timeout=10000)
+    done_id = info["documents"][0]
+    accepted = project.conn.execute(
+        "SELECT start, \"end\", label FROM spans WHERE document_id = ? AND status = 'accepted'"
+        " ORDER BY start, \"end\"", (done_id,)).fetchall()
+    assert dialog.counts_label.text() == f"1 document, {len(accepted)} spans, 2 claims"
+    dialog.resize(660, 300)
+    qtbot.wait(20)
+    dialog.grab().save(str(artifacts / "export_dialog_counts.png"))
     out = tmp_path / "reviewed.jsonl"
     dialog.set_path(out)
-    dialog.only_reviewed_check.setChecked(True)
     op = dialog.start_export()
     qtbot.waitUntil(lambda: op.is_done, timeout=10000)
     records = [json.loads(line) for line in out.read_text().splitlines()]
     # Only document A is done; of its spans only the accepted ones.
     assert len(records) == 1
-    done_id = info["documents"][0]
-    accepted = project.conn.execute(
-        "SELECT start, \"end\", label FROM spans WHERE document_id = ? AND status = 'accepted'"
-        " ORDER BY start, \"end\"", (done_id,)).fetchall()
     assert sorted(tuple(x) for x in records[0]["label"]) == sorted(tuple(a) for a in accepted)
+    # Everything: every document and every span not rejected, counted before writing.
+    dialog.everything_radio.click()
+    qtbot.waitUntil(lambda: dialog.counts is not None and dialog.everything(), timeout=10000)
+    not_rejected = project.conn.execute("SELECT count(*) FROM spans WHERE status != 'rejected'"
+                                        ).fetchone()[0]
+    assert dialog.counts_label.text() == f"3 documents, {not_rejected} spans, 4 claims"
+    op = dialog.start_export()
+    qtbot.waitUntil(lambda: op.is_done, timeout=10000)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 3 and sum(len(r["label"]) for r in records) == not_rejected
 
 
 def test_export_docbin_with_worker_processes(qtbot, project, tmp_path, monkeypatch):
     """From the app's background worker thread, worker processes write parts of the DocBin;
-    the file reads back as the one-process export."""
-    import zlib
-
-    from storage import export_parallel
+    the file is the one-process export's, byte for byte."""
     from storage.export import export
+    from storage.export import parallel as export_parallel
     from tests.test_export_parallel import Spy
     build_small_project(project)
     monkeypatch.setenv(export_parallel.WORKERS_ENV, "0")
-    export(project, "spacy", tmp_path / "one.spacy")
+    export(project, "spacy", tmp_path / "one.spacy", everything=True)
     monkeypatch.setenv(export_parallel.WORKERS_ENV, "2")
     monkeypatch.setattr(export_parallel, "PART_DOCUMENTS", 1)
     spy = Spy(monkeypatch)
     dialog = ExportDialog(None, project)
     qtbot.addWidget(dialog)
     dialog.set_format("spacy")
+    dialog.set_everything(True)
     out = tmp_path / "train.spacy"
     dialog.set_path(out)
     op = dialog.start_export()
     qtbot.waitUntil(lambda: op.is_done, timeout=60000)
     assert op.error is None, op.error
     assert spy.taken and all(w.proc.poll() is not None for w in spy.workers)
-    assert zlib.decompress(out.read_bytes()) == zlib.decompress((tmp_path / "one.spacy").read_bytes())
+    assert out.read_bytes() == (tmp_path / "one.spacy").read_bytes()
     assert dialog.summary_label.text().startswith("Exported 3 documents")
 
 

@@ -86,7 +86,7 @@ def test_keys_only_review_of_the_seed_article_exports_clean_training_data(qtbot,
                   (doc,)) == [(0,)]
     out = tmp_path / "reviewed.spacy"
     with Project(w.project.path, readonly=True) as p:
-        summary = export(p, "spacy", out, only_reviewed=True)
+        summary = export(p, "spacy", out)  # the default: what an analyst decided
         entities = sorted((s.start, s.end, s.label) for s in p.spans(doc, statuses=["accepted"])
                           if s.label not in CLAIM_LABELS)
     assert not any("overlapping" in note for note in summary.not_represented), summary.not_represented

@@ -1,20 +1,19 @@
 """Token exports (Prodigy JSONL, spaCy DocBin) shared out to worker processes.
 
-They spend most of their time in spaCy's tokenizer and in Python per token and span, all
-holding the GIL: threads cannot share it, processes can. The documents are cut into parts of
-consecutive ids. Worker processes (`python -c ...worker_main()`, never the multiprocessing
-module, which would re-run the calling script) each read their parts from the project file
-themselves and write them to files; this process writes parts too. Prodigy parts are copied
-into the output in order as they come: the file is byte for byte the one a single process
-writes. DocBin parts (compressed token rows, span groups and user data, and the per-document
-lists) are put together into one DocBin at the end: it decompresses to the very bytes a
-single process writes.
+They spend most of their time in spaCy's tokenizer and DocBin, holding the GIL: threads
+cannot share the work, processes can. The documents are cut into parts of consecutive ids.
+Worker processes (`python -c ...storage.export.worker`, never the multiprocessing module,
+which would re-run the calling script) each read their parts from the project file
+themselves and write them to files; this process writes parts too. Streamed parts (Prodigy
+lines) are copied into the output in order as they come: the file is byte for byte the one a
+single process writes. Other parts (DocBins) are put together at the end by the format.
 
-Workers only speed things up, they are never needed. One that fails to start, dies or
-answers nonsense has its parts written here. If the project file changes while the workers
-read it (another program writing to it), the export is written again by this process alone,
-from its own snapshot. Cancelling (the progress callback raising) stops the workers and
-removes their files.
+Workers only speed things up, they are never needed: the one-process path (`workers=0`,
+or CREDENCE_EXPORT_WORKERS=0) is the reference the tests compare them with. A worker that
+fails to start, dies or answers nonsense has its parts written here. If the project file
+changes while the workers read it (another program writing to it), the export is written
+again by this process alone, from its own snapshot. Cancelling (the progress callback
+raising) stops the workers; their files are in the export's work folder, removed with it.
 """
 from __future__ import annotations
 
@@ -35,8 +34,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from annotation.progress import Progress
-from storage.export_rows import Selection, no_gc, report_progress
-from storage.project import Project
+from storage.export.selection import Rows
 
 # Set to a number of worker processes (0: none) to override the choice made from the CPUs.
 WORKERS_ENV = "CREDENCE_EXPORT_WORKERS"
@@ -48,36 +46,26 @@ PART_DOCUMENTS = 200  # documents in one part
 IN_FLIGHT = 2  # parts given to a worker at a time, so it never waits for the next
 # Parts this process wrote ahead of the next one due, held in memory at most (then it waits).
 MAX_BUFFERED = 64 << 20
-# A worker silent this long while it holds parts is taken for stuck (a part takes about a second).
+# A worker silent this long while it holds parts is taken for stuck (a part takes seconds).
 WORKER_SILENCE = 120.0
 
 Counts = dict[str, int]
+OnDocument = Callable[[], None]
 
 
 class PartWriter(Protocol):
-    """One format's writer of parts: the documents with ids in first..last to a file."""
+    """One format's writer of parts: the documents of `rows` (one part, or all of them)."""
 
-    streamed: bool  # parts are copied into the output in order as they come (else: assembled)
+    format: str  # its name in the registry: a worker makes its own from it
+    streamed: bool  # parts are text, copied into the output in order as they come
 
-    def write_file(self, project: Project, sel: Selection, ids: tuple[int, int] | None,
-                   path: Path, on_document: Callable[[], None] | None = None) -> Counts:
-        ...
-
-    def write_all(self, project: Project, sel: Selection, f: IO, spill_dir: Path,
-                  on_document: Callable[[], None] | None = None) -> Counts:
-        """The whole export, in this process alone."""
-        ...
-
-    # Streamed formats also write a part's text piece by piece (straight into the output
-    # when it is the part due next):
-    #     write(project, sel, ids, write: Callable[[str], Any], on_document) -> Counts
-    # The others put the parts' files together at the end:
-    #     assemble(paths: list[Path], f: IO) -> None
-
-
-def _writers() -> dict[str, Callable[[], Any]]:
-    from storage.export_spacy import DocBinPart, ProdigyPart
-    return {"prodigy": ProdigyPart, "spacy": DocBinPart}
+    # Streamed formats write a part's text piece by piece, straight into the output when it
+    # is the part due next:
+    #     write(rows, write: Callable[[str], Any], on_document) -> Counts
+    # The others write each part to a file and put the files together at the end:
+    #     write_file(rows, path, on_document) -> Counts
+    #     write_all(rows, f, on_document) -> Counts      (the whole export, one process)
+    #     assemble(paths: list[Path], f) -> None
 
 
 def worker_count(n_documents: int) -> int:
@@ -103,52 +91,68 @@ def add_counts(total: Counts, part: Counts) -> None:
         total[key] = total.get(key, 0) + value
 
 
-def write_parts(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path,
-                progress: Progress | None = None, workers: int | None = None) -> Counts:
-    """Write every document of the selection as `fmt` to `f` (Prodigy: text opened with
-    newline="\\n"; spaCy: binary), in id order, with workers when it pays. Must run before
+def write_part(writer: Any, rows: Rows, path: Path, on_document: OnDocument) -> Counts:
+    """One part to its own file; counts include the meta values it had to change."""
+    before = rows.meta.changed
+    if writer.streamed:
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            counts = writer.write(rows, f.write, on_document)
+    else:
+        counts = writer.write_file(rows, path, on_document)
+    return {**counts, "meta_changed": rows.meta.changed - before}
+
+
+def write_parts(rows: Rows, writer: Any, f: IO, work: Path, progress: Progress | None = None,
+                workers: int | None = None) -> Counts:
+    """Write every document of `rows` with `writer` (a PartWriter) to `f` (streamed formats: text opened with
+    newline="\\n"; others binary), in id order, with workers when it pays. Must run before
     anything else reads the project in the export's read transaction: the check that the file
-    did not change starts first."""
-    watch = _Watch(project)
+    did not change starts first. Meta values changed by workers are added to rows.meta."""
+    watch = _Watch(rows.project.path)
+    meta_before = rows.meta.changed
     try:
-        ids = [r[0] for r in project.conn.execute(
-            f"SELECT id FROM documents {sel.doc_where} ORDER BY id")]
+        ids = rows.document_ids()
         n_workers = worker_count(len(ids)) if workers is None else workers
         # Workers only when a change to the file could be seen (else it would be written twice).
         if n_workers > 0 and watch.ok and len(ids) > PART_DOCUMENTS:
             start = f.tell()
-            counts = _Parallel(project, sel, fmt, f, spill_dir, ids, n_workers, progress).run()
+            counts = _Parallel(rows, writer, f, work, ids, n_workers, progress).run()
             if not watch.changed():
+                rows.meta.changed += counts.pop("meta_changed", 0)
                 return counts
             # Another program wrote to the project meanwhile: the workers' parts may hold
             # rows this export's snapshot does not. Write it all again from the snapshot.
             f.seek(start)
             f.truncate()
-        return _write_all(project, sel, fmt, f, spill_dir, len(ids), progress)
+            rows.meta.changed = meta_before
+        return _write_all(rows, writer, f, len(ids), progress)
     finally:
         watch.close()
 
 
-def _write_all(project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path, total: int,
-               progress: Progress | None) -> Counts:
+def _write_all(rows: Rows, writer: Any, f: IO, total: int, progress: Progress | None) -> Counts:
+    """The reference path: every document, in this process."""
     done = 0
 
     def on_document() -> None:
         nonlocal done
         done += 1
-        report_progress(progress, done, total)
+        if progress is not None and (done % 50 == 0 or done == total):
+            progress(done, total)
 
-    return _writers()[fmt]().write_all(project, sel, f, spill_dir, on_document)
+    if writer.streamed:
+        return writer.write(rows, f.write, on_document)
+    return writer.write_all(rows, f, on_document)
 
 
 class _Watch:
     """Whether any connection committed to the project file since this was made (SQLite's
     data_version, read on a connection of its own)."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, path: Path) -> None:
         self._conn: sqlite3.Connection | None = None
         try:
-            self._conn = sqlite3.connect(f"{project.path.resolve().as_uri()}?mode=ro", uri=True,
+            self._conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
                                          isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA trusted_schema = OFF")
             self._version = self._read()
@@ -235,22 +239,22 @@ class _Worker:
 
 def worker_argv() -> list[str]:
     """The command that starts a worker: this interpreter, with this source tree first on its path."""
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     return [sys.executable, "-c",
             f"import sys; sys.path.insert(0, {root!r}); "
-            "from storage.export_parallel import worker_main; worker_main()"]
+            "from storage.export.worker import main; main()"]
 
 
 class _Parallel:
-    def __init__(self, project: Project, sel: Selection, fmt: str, f: IO, spill_dir: Path,
-                 ids: list[int], n_workers: int, progress: Progress | None) -> None:
-        self.project, self.sel, self.fmt, self.f = project, sel, fmt, f
+    def __init__(self, rows: Rows, writer: Any, f: IO, work: Path, ids: list[int],
+                 n_workers: int, progress: Progress | None) -> None:
+        self.rows, self.writer, self.f = rows, writer, f
         self.parts = [(ids[i], ids[min(i + PART_DOCUMENTS, len(ids)) - 1])
                       for i in range(0, len(ids), PART_DOCUMENTS)]
         self.total = len(ids)
         self.n_workers = n_workers
         self.progress = progress
-        self.spill_dir = spill_dir
+        self.work = work
         self.counts: Counts = {}
         self.pending = list(range(len(self.parts)))  # a heap: the earliest part first
         self.finished: dict[int, tuple[str | list[str], int]] = {}  # part -> (its file or text, size)
@@ -262,12 +266,10 @@ class _Parallel:
         self.workers: list[_Worker] = []
 
     def run(self) -> Counts:
-        tmp = Path(tempfile.mkdtemp(dir=self.spill_dir, prefix=".credence-export-", suffix=".parts"))
-        self.tmp = tmp
-        hello = {"project": str(self.project.path), "format": self.fmt,
-                 "only_reviewed": self.sel.only_reviewed}
-        writer = _writers()[self.fmt]()
-        self.streamed = writer.streamed
+        self.tmp = Path(tempfile.mkdtemp(dir=self.work, prefix="parts-"))
+        sel = self.rows.sel
+        hello = {"project": str(self.rows.project.path), "format": self.writer.format,
+                 "everything": sel.everything, "any_status": sel.any_status}
         self.files: list[Path] = []  # parts in order, when they are assembled at the end
         try:
             for _ in range(self.n_workers):
@@ -282,19 +284,19 @@ class _Parallel:
                 if self.next_out >= len(self.parts):
                     break
                 if self.pending and (self.buffered < MAX_BUFFERED or self.pending[0] == self.next_out):
-                    self._write_own(writer, heapq.heappop(self.pending))
+                    self._write_own(heapq.heappop(self.pending))
                 elif not self.pending and not any(w.jobs for w in self.workers):
                     raise RuntimeError(f"export: part {self.next_out} was never written")
                 else:
                     self._handle(block=True)
             self._stop_workers(kill=False)  # all parts are in: nothing to wait for
-            if not self.streamed:
-                writer.assemble(self.files, self.f)
+            if not self.writer.streamed:
+                self.writer.assemble(self.files, self.f)
             self._report(force=True)
             return self.counts
         finally:
             self._stop_workers(kill=True)
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _stop_workers(self, kill: bool) -> None:
         """Stop the workers: a ready one without parts ends when told; one still starting (it
@@ -303,23 +305,22 @@ class _Parallel:
         for w in workers:
             w.stop(kill=kill or not w.ready or bool(w.jobs))
 
-    def _write_own(self, writer: PartWriter, part: int) -> None:
+    def _write_own(self, part: int) -> None:
         """Write a part here: straight to the output when it is the next one due."""
         def on_document() -> None:
             self.done += 1
             self._report()
 
-        if not self.streamed:
+        rows = self.rows.part(*self.parts[part])
+        if not self.writer.streamed:
             path = self._part_path(part)
-            add_counts(self.counts, writer.write_file(self.project, self.sel, self.parts[part],
-                                                      path, on_document))
+            add_counts(self.counts, self.writer.write_file(rows, path, on_document))
             self.finished[part] = (str(path), 0)
             return
         direct = part == self.next_out
         pieces: list[str] = []
-        counts = writer.write(self.project, self.sel, self.parts[part],
-                              self.f.write if direct else pieces.append, on_document)
-        add_counts(self.counts, counts)
+        add_counts(self.counts, self.writer.write(rows, self.f.write if direct else pieces.append,
+                                                  on_document))
         if direct:
             self.next_out += 1
         else:
@@ -359,9 +360,8 @@ class _Parallel:
                 or not self._part_path(part).is_file():
             return False
         worker.jobs.remove(part)
-        path = self._part_path(part)
         add_counts(self.counts, counts)
-        self.finished[part] = (str(path), 0)
+        self.finished[part] = (str(self._part_path(part)), 0)
         self.done += int(counts.get("documents", 0))
         self._report()
         return True
@@ -391,7 +391,7 @@ class _Parallel:
         f = self.f
         while self.next_out in self.finished:
             content, size = self.finished.pop(self.next_out)
-            if not self.streamed:
+            if isinstance(content, str) and not self.writer.streamed:
                 self.files.append(Path(content))  # kept for the assembly at the end
             elif isinstance(content, list):
                 f.write("".join(content))
@@ -410,37 +410,3 @@ class _Parallel:
         if self.progress is not None and (force or self.done - self._reported >= 50):
             self._reported = self.done
             self.progress(self.done, self.total)
-
-
-# -- the worker process ---------------------------------------------------------------------------
-def worker_main() -> None:
-    """Read the greeting (project, format, selection), then write each part asked for to the
-    file named, answering one JSON line per part. Ends when its input ends."""
-    answer = sys.stdout
-    sys.stdout = sys.stderr  # nothing else may write to the answers
-    try:
-        hello = json.loads(sys.stdin.readline())
-        with Project(hello["project"], readonly=True) as project, no_gc():
-            sel = Selection(bool(hello["only_reviewed"]))
-            writer = _writers()[hello["format"]]()
-            project.conn.execute("BEGIN")  # one snapshot for every part
-            _answer(answer, {"ready": True})
-            for line in sys.stdin:
-                job = json.loads(line)
-                counts = write_part(writer, project, sel, (job["first"], job["last"]),
-                                    Path(job["path"]))
-                _answer(answer, {"part": job["part"], "counts": counts})
-    except BaseException as exc:  # noqa: BLE001 - the parent writes the part itself
-        with contextlib.suppress(Exception):
-            _answer(answer, {"error": f"{type(exc).__name__}: {exc}"})
-        raise SystemExit(1) from None
-
-
-def write_part(writer: PartWriter, project: Project, sel: Selection, ids: tuple[int, int],
-               path: Path) -> Counts:
-    return writer.write_file(project, sel, ids, path)
-
-
-def _answer(stream: IO[str], message: dict[str, Any]) -> None:
-    stream.write(json.dumps(message) + "\n")
-    stream.flush()

@@ -1,0 +1,144 @@
+"""spaCy DocBin (`.spacy`, what `spacy train` reads), made with spaCy's own API.
+
+Each document is tokenised by the blank English tokenizer (tokens split where a span starts
+or ends inside one); its entities go in `doc.ents` (overlaps filtered as spaCy's
+`filter_spans` does), every span in `doc.spans["sc"]`, claim parts also in
+`doc.spans["claims"]`, document labels in `doc.cats`, and its identity, each span's id and
+status and its claims in `doc.user_data`. Large exports are shared out to worker processes
+(storage.export.parallel): each writes the DocBin of its part, merged here with
+`DocBin.merge` in document order.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from annotation.progress import Progress
+from storage.export.files import Destination
+from storage.export.parallel import Counts, write_parts
+from storage.export.selection import ExportDoc, Rows, naming
+from storage.export.summary import ExportSummary
+from storage.export.tokens import Trimmed, blank_english, tokenize
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, DocBin
+
+# The token attributes a DocBin of tokenised, entity-labelled documents needs (ORTH and
+# SPACY are always kept). spaCy's default is every attribute (13): columns of zeros here,
+# which would triple the memory a large export takes. Read back, the documents are the same.
+ATTRS = ["ORTH", "NORM", "ENT_IOB", "ENT_TYPE"]
+
+
+def new_docbin() -> DocBin:
+    from spacy.tokens import DocBin  # imported with spaCy by blank_english()
+    return DocBin(attrs=ATTRS, store_user_data=True)
+
+
+class DocMaker:
+    """Makes each document's spaCy Doc; counts what it had to change or leave out."""
+
+    def __init__(self, rows: Rows) -> None:
+        self.claim_labels, self.doc_labels = rows.label_kinds()
+        self.trimmed = Trimmed()
+        self.counts = {"documents": 0, "spans": 0, "claims": 0, "overlapping": 0}
+
+    def doc(self, edoc: ExportDoc) -> Doc:
+        from spacy.tokens import Span  # imported with spaCy by blank_english()
+        from spacy.util import filter_spans
+        spans, cuts = self.trimmed.of(edoc.text, edoc.spans)
+        tok = tokenize(edoc.text, cuts)
+        doc = tok.doc
+        sc: list[Span] = []
+        claim_parts: list[Span] = []
+        ents: list[Span] = []
+        status: list[str] = []
+        ids: list[int] = []
+        for s, kept in spans:
+            for a, b in kept:  # every piece's edges are token edges: tokens were split there
+                first, last = tok.index(a, b)
+                span = Span(doc, first, last + 1, label=s.label)
+                sc.append(span)
+                status.append(s.status)
+                ids.append(s.id)
+                (claim_parts if s.label in self.claim_labels else ents).append(span)
+            if kept:
+                self.counts["spans"] += 1
+        doc.spans["sc"] = sc
+        if claim_parts:
+            doc.spans["claims"] = claim_parts
+        entities = filter_spans(ents)
+        doc.ents = entities
+        self.counts["overlapping"] += len(ents) - len(entities)
+        if self.doc_labels:
+            have = set(edoc.labels)
+            doc.cats = {label: 1.0 if label in have else 0.0 for label in self.doc_labels}
+        claims = edoc.claim_records()
+        doc.user_data.update({
+            "name": edoc.name, "title": edoc.title, "source": edoc.source, "date": edoc.date,
+            "url": edoc.url, "document_id": edoc.id, "status": edoc.status, "meta": edoc.meta,
+            # Parallel to doc.spans["sc"]: which stored span each is, and its review status.
+            "span_ids": ids, "span_status": status, "claims": claims})
+        self.counts["documents"] += 1
+        self.counts["claims"] += len(claims)
+        return doc
+
+    def all_counts(self) -> Counts:
+        return {**self.counts, **self.trimmed.counts()}
+
+
+def fill(rows: Rows, docbin: DocBin, on_document: Callable[[], None] | None = None) -> Counts:
+    """Add the rows' documents to `docbin` in id order; returns what was written and changed."""
+    maker = DocMaker(rows)
+    for edoc in rows.documents(claims=True):
+        with naming(edoc):
+            docbin.add(maker.doc(edoc))
+        if on_document is not None:
+            on_document()
+    return maker.all_counts()
+
+
+class DocBinParts:
+    """Writes the DocBin of a part of the documents (all of them, in one process)."""
+
+    format = "spacy"
+    streamed = False  # parts are merged at the end, not copied in as they come
+
+    def __init__(self) -> None:
+        blank_english()  # a worker makes its tokenizer before it says it is ready
+
+    def write_file(self, rows: Rows, path: Path, on_document: Callable[[], None]) -> Counts:
+        docbin = new_docbin()
+        counts = fill(rows, docbin, on_document)
+        path.write_bytes(docbin.to_bytes())
+        return counts
+
+    def write_all(self, rows: Rows, f: IO[bytes], on_document: Callable[[], None]) -> Counts:
+        docbin = new_docbin()
+        counts = fill(rows, docbin, on_document)
+        f.write(docbin.to_bytes())
+        return counts
+
+    def assemble(self, paths: list[Path], f: IO[bytes]) -> None:
+        from spacy.tokens import DocBin  # imported with spaCy by blank_english()
+        docbin = new_docbin()
+        for path in paths:
+            docbin.merge(DocBin(attrs=ATTRS, store_user_data=True).from_bytes(path.read_bytes()))
+            path.unlink()
+        f.write(docbin.to_bytes())
+
+
+def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progress) -> None:
+    with dest.file(binary=True) as f:
+        counts = write_parts(rows, DocBinParts(), f, dest.work, progress)
+    summary.documents += counts.get("documents", 0)
+    summary.spans += counts.get("spans", 0)
+    summary.claims += counts.get("claims", 0)
+    Trimmed.from_counts(counts).notes("spaCy", summary)
+    overlapping = counts.get("overlapping", 0)
+    summary.note(overlapping, f"spaCy: {overlapping} overlapping entity spans left out of doc.ents "
+                              "(all spans are in doc.spans['sc'])")
+    if dest.path.suffix != ".spacy":
+        summary.not_represented.append(
+            f"spaCy: `spacy train` only reads files ending in .spacy: rename {dest.path.name}")
+
