@@ -42,9 +42,11 @@ def build(project: Project, articles: list[Article], review: Review | None = Non
         for phrase, label in a.entities:
             review.create_span(doc, *_find(a.text, phrase), label)
         for source, cue, content in a.claims:
+            src = _find(a.text, source) if source else None
+            # The cue that follows the claim's source (an article may say "said" twice).
+            cue_at = _find(a.text, cue, src[0] if src else 0) if cue else None
             claims.setdefault(a.name, []).append(review.create_claim(
-                doc, _find(a.text, content), _find(a.text, cue) if cue else None,
-                _find(a.text, source) if source else None).id)
+                doc, _find(a.text, content), cue_at, src).id)
     return review, docs, claims
 
 

@@ -135,16 +135,18 @@ def test_the_same_event_from_another_outlet_ranks_first(douma):
     project, review, docs, claims = douma
     claim = claims["reuters-douma"][0]
     found = related_claims(project, claim, k=10)
-    # Same words and place, same day, first; the same report months later next (its words and
-    # place match, its date does not); another town's shelling that day after; a claim sharing
-    # two words last; the weather and the claim's own article not at all.
-    assert names(project, found) == ["ahram-douma", "trt-douma-later", "sana-harasta",
-                                     "sana-aleppo"]
+    # Same words and place, same day, first; then that day's claims sharing fewer words (another
+    # town shelled, forces advancing elsewhere); the same words months later last (reports of
+    # one event come out within days); the weather and the claim's own article not at all.
+    assert names(project, found) == ["ahram-douma", "sana-harasta", "sana-aleppo",
+                                     "trt-douma-later"]
     best = found[0]
     assert best.shared_entities == ["Douma", "Monday"] and best.days_apart == 0
     assert best.date_score == 1.0 and 0 < best.text_score <= 1
-    assert found[1].days_apart == 281 and found[1].entity_score == best.entity_score
-    assert found[2].shared_entities == ["Monday"]
+    later = found[3]
+    assert later.days_apart == 281 and later.entity_score == best.entity_score
+    assert later.text_score == best.text_score and later.date_score < 0.001
+    assert found[1].shared_entities == ["Monday"] and found[2].shared_entities == []
     assert [r.score for r in found] == sorted((r.score for r in found), reverse=True)
     assert best.outlet == "ahram" and best.source_name == "a medic"
     assert best.snippet == "Artillery shelled Douma on Monday and 12 civilians died"

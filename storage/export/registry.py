@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotation.progress import Progress
-from storage.export import brat, claims, conll, doccano, docs_csv, labelstudio, prodigy, spacy_docbin
+from storage.export import (
+    brat, claim_graph, claimreview, claims, conll, doccano, docs_csv, labelstudio, prodigy,
+    spacy_docbin,
+)
 from storage.export.files import Destination
 from storage.export.selection import Rows
 from storage.export.summary import ExportSummary
@@ -48,4 +51,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
            claims.write_csv_file, every_document=True, claims_only=True, writes_claims=True),
     Format("claims-jsonl", "Claims as JSONL (with sources, grades and links)", ".jsonl",
            claims.write_jsonl, every_document=True, claims_only=True, writes_claims=True),
+    Format("claimreview", "Graded claims as schema.org ClaimReview (JSON-LD)", ".jsonld",
+           claimreview.write, every_document=True, claims_only=True, writes_claims=True),
+    Format("claim-graph", "Claims, sources, articles and links as a graph (GraphML)", ".graphml",
+           claim_graph.write, every_document=True, claims_only=True, writes_claims=True),
 ]}
