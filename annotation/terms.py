@@ -26,6 +26,8 @@ reported reports stated states added adding claimed claims announced noted cited
 
 def fold(text: str) -> str:
     """Lower case without accents, as the index folds a word."""
+    if text.isascii():  # most news text: nothing to take off
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -240,3 +240,33 @@ def test_related_command_lists_the_same_claims(project, project_path):
     assert "Artillery shelled Douma" in lines[1]
     assert "no claim 999" in one_error_line(cli("related", project_path, "999"))
     assert "k" in one_error_line(cli("related", project_path, str(claim), "--k", "0"))
+
+
+def test_a_report_of_the_same_day_is_found_past_the_rare_words(project):
+    """The fast path reads the claims holding most of the claim's words (the best CANDIDATES of
+    them) and the claims of articles within two days that share any word: a same-day report
+    sharing fewer words than hundreds of older claims is still found, as the plain path finds it."""
+    from storage import related as rel
+    docs = []
+
+    def article(name: str, text: str, date: str, content: str) -> NewDocument:
+        start = text.index(content)
+        return NewDocument(text, name=name, date=date, normalise=False,
+                           spans=[SpanRecord(start, start + len(content), "Content", key="c")],
+                           claims=[ClaimRecord("c")])
+
+    docs.append(article("query", "Barrel bombs hit the Kafranbel market, killing nine people.",
+                        "2016-03-01", "Barrel bombs hit the Kafranbel market, killing nine people"))
+    for i in range(rel.CANDIDATES + 60):  # more of its words, in many articles long before
+        content = f"Kafranbel market: nine people met in hall {i}"
+        docs.append(article(f"old-{i}", content + ".", f"2015-01-{1 + i % 28:02d}", content))
+    docs.append(article("same-day", "Nine people were killed in a market, witnesses said.",
+                        "2016-03-01", "Nine people were killed in a market"))
+    store_documents(project, docs)
+    query = project.conn.execute("SELECT c.id FROM claims c JOIN documents d ON d.id ="
+                                 " c.document_id WHERE d.name = 'query'").fetchone()[0]
+    fast = related_claims(project, query, k=5)
+    plain = related_claims(project, query, k=5, exhaustive=True)
+    assert [r.claim_id for r in fast] == [r.claim_id for r in plain]
+    assert project.document(fast[0].document_id).name == "same-day"
+    assert fast[0].date_score == 1.0 and fast[0].text_score < 0.6
