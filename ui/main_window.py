@@ -516,6 +516,8 @@ class MainWindow(QMainWindow):
             self.controller.open_document(keep)
         self._refresh_doc_labels()
         self._update_counts()
+        if self.claims_view is not None:  # new claims came in: the view's list is read again
+            self.claims_view.apply_filters()
 
     def focus_search(self) -> None:
         self.doc_list.search.setFocus()
