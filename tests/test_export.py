@@ -383,8 +383,8 @@ def _reference_prodigy(project: Project, everything: bool) -> list[str]:
             claims = []
             for c in doc.claims:
                 parts = {role: edges.get(sid) for role, sid in (
-                    ("content", c.content), ("cue", c.cue), ("source", c.source),
-                    ("attribution", c.attribution))}
+                    ("content", c.content_span_id), ("cue", c.cue_span_id),
+                    ("source", c.source_span_id), ("attribution", c.attribution_span_id))}
                 source = parts["source"]
                 claims.append({"id": c.id, **parts, "source_name": c.source_name or (
                     text[source[0]:source[1]] if source else None), "reliability": c.reliability,
