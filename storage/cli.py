@@ -190,7 +190,8 @@ def _cmd_check(args) -> int:
         return 0
     if args.restore:
         restored = restore_backup(args.project, None if args.restore == "latest" else Path(args.restore))
-        print(f"{args.project}: restored from {restored}")
+        kept = f"; the file it replaced is kept as {restored.kept}" if restored.kept else ""
+        print(f"{args.project}: restored from {restored.backup}{kept}")
         return 0
     problems = check_project(args.project)
     if not problems:
