@@ -7,11 +7,12 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from annotation.limits import BATCH_DOCUMENTS, MAX_REPORTED
 from annotation.model import NewDocument
 from annotation.normalise import Normalised, identity, normalise
 from annotation.progress import Progress
+from annotation.readers import ReadResult
 from storage.project import Project, now
-
 
 
 @dataclass
@@ -21,10 +22,31 @@ class ImportSummary:
     duplicates: int = 0
     spans: int = 0
     claims: int = 0
-    # Lines or records the reader skipped, each "file:line: why" (partial files say so).
+    # Lines or records the reader skipped, each "file:line: why" (partial files say so); at
+    # most MAX_REPORTED are listed, `unlisted` counts the others.
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     document_ids: list[int] = field(default_factory=list)
+    unlisted: int = 0
+    # Symbolic links inside an imported folder that lead out of it and were not followed.
+    symlinks_skipped: list[str] = field(default_factory=list)
+
+    @property
+    def n_skipped(self) -> int:
+        return len(self.skipped) + self.unlisted
+
+    def skip(self, message: str) -> None:
+        if len(self.skipped) < MAX_REPORTED:
+            self.skipped.append(message)
+        else:
+            self.unlisted += 1
+
+    def note(self, notes: ReadResult) -> None:
+        """Add what a reader skipped and warned about."""
+        room = max(0, MAX_REPORTED - len(self.skipped))
+        self.skipped += notes.skipped[:room]
+        self.unlisted += notes.unlisted + max(0, len(notes.skipped) - room)
+        self.warnings += notes.warnings[:max(0, MAX_REPORTED - len(self.warnings))]
 
     def line(self) -> str:
         parts = [f"read {self.read}", f"added {self.added} documents"]
@@ -34,8 +56,11 @@ class ImportSummary:
             parts.append(f"{self.spans} spans")
         if self.claims:
             parts.append(f"{self.claims} claims")
-        if self.skipped:
-            parts.append(f"skipped {len(self.skipped)}")
+        if self.n_skipped:
+            parts.append(f"skipped {self.n_skipped}")
+        if self.symlinks_skipped:
+            parts.append(f"{len(self.symlinks_skipped)} symbolic link(s) out of the folder not "
+                         "followed")
         return ", ".join(parts)
 
 
@@ -50,7 +75,7 @@ _dumps = json.JSONEncoder().encode
 _dumps_meta = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 # Documents stored per batch: enough to amortise the statements, small enough to stream.
-_CHUNK = 500
+_CHUNK = BATCH_DOCUMENTS
 _DOC_COLUMNS = ("id", "name", "title", "source", "url", "date", "raw_text", "text", "content_hash",
                 "offset_map", "status", "meta", "n_spans", "n_suggested", "n_claims", "created_at",
                 "updated_at")
@@ -225,7 +250,7 @@ class _Batch:
         where = doc.name or doc.title or f"document {doc_id}"
         for s in doc.spans:
             if not (0 <= s.start < s.end <= text_len):
-                summary.skipped.append(f"{where}: span {s.start}-{s.end} {s.label!r} lies outside the text")
+                summary.skip(f"{where}: span {s.start}-{s.end} {s.label!r} lies outside the text")
                 continue
             span_id = self.next_span
             self.next_span += 1
@@ -241,7 +266,7 @@ class _Batch:
         for c in doc.claims:
             parts = [ids.get(key) if key else None for key in (c.content, c.cue, c.source, c.attribution)]
             if not any(parts):
-                summary.skipped.append(f"{where}: claim {c.key or ''} has none of its spans")
+                summary.skip(f"{where}: claim {c.key or ''} has none of its spans")
                 continue
             self.claim_rows.append((doc_id, *parts, c.origin, c.status, c.annotator, c.model,
                                     stamp, stamp))
