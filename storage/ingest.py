@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from annotation.limits import BATCH_DOCUMENTS, MAX_REPORTED
-from annotation.model import NewDocument
+from annotation.model import CLAIM_PART_COLUMNS, SPAN_COLUMNS, NewDocument
 from annotation.normalise import Normalised, identity, normalise
 from annotation.progress import Progress
 from annotation.readers import ReadResult
@@ -79,11 +79,12 @@ _CHUNK = BATCH_DOCUMENTS
 _DOC_COLUMNS = ("id", "name", "title", "source", "url", "date", "raw_text", "text", "content_hash",
                 "offset_map", "status", "meta", "n_spans", "n_suggested", "n_claims", "created_at",
                 "updated_at")
-_SPAN_COLUMNS = ("id", "document_id", "start", "end", "label", "origin", "status", "annotator",
-                 "model", "fragments", "created_at", "updated_at")
-_CLAIM_COLUMNS = ("document_id", "content_span_id", "cue_span_id", "source_span_id",
-                  "attribution_span_id", "origin", "status", "annotator", "model", "created_at",
-                  "updated_at")
+# The columns of `spans` and `claims` follow annotation/model.py (Span's fields; the claim part
+# columns by role, in the order of ClaimRecord's role fields).
+_SPAN_COLUMNS = (*SPAN_COLUMNS, "created_at", "updated_at")
+_ROLES = ("Content", "Cue", "Source", "Attribution")  # ClaimRecord.content, .cue, .source, .attribution
+_CLAIM_COLUMNS = ("document_id", *(CLAIM_PART_COLUMNS[r] for r in _ROLES), "origin", "status",
+                  "annotator", "model", "created_at", "updated_at")
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -264,7 +265,8 @@ class _Batch:
                 ids[s.key] = span_id
         n_claims = 0
         for c in doc.claims:
-            parts = [ids.get(key) if key else None for key in (c.content, c.cue, c.source, c.attribution)]
+            parts = [ids.get(key) if key else None
+                     for key in (getattr(c, role.lower()) for role in _ROLES)]
             if not any(parts):
                 summary.skip(f"{where}: claim {c.key or ''} has none of its spans")
                 continue

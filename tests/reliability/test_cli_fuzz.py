@@ -72,6 +72,12 @@ def _commands() -> dict[str, argparse.ArgumentParser]:
     return dict(sub.choices)
 
 
+@pytest.fixture(autouse=True)
+def _elsewhere(tmp_path, monkeypatch):
+    """Relative paths the fuzz makes up land in a scratch folder, never in the repository."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _invoke(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     t = time.perf_counter()
