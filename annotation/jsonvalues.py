@@ -24,8 +24,32 @@ def _int(digits: str) -> int:
     return int(digits)
 
 
+class NotStorable:
+    """What `raw_decode` puts where JSON holds a value no export can write (NaN, Infinity, an
+    integer beyond 64 bits): parsing goes on, and `problem` names it."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __repr__(self) -> str:
+        return self.what
+
+
+def _marked_int(digits: str) -> int | NotStorable:
+    if len(digits) > 20:
+        return NotStorable(f"an integer of {len(digits.lstrip('-'))} digits")
+    return int(digits)
+
+
 _decoder = json.JSONDecoder(parse_constant=_no_constant)
 _strict_decoder = json.JSONDecoder(parse_constant=_no_constant, parse_int=_int)
+_marking_decoder = json.JSONDecoder(parse_constant=NotStorable, parse_int=_marked_int)
+
+
+def raw_decode(text: str, pos: int) -> tuple[Any, int]:
+    """One JSON value from text[pos:] and where it ends; values no export can write are marked
+    (NotStorable), not refused, so a stream of values can go on after them."""
+    return _marking_decoder.raw_decode(text, pos)
 
 
 def loads(text: str, *, check_ints: bool = False) -> Any:
@@ -65,9 +89,29 @@ def problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
                 stack.extend((item, depth + 1) for item in v)
         elif v is None or t is bool:
             pass
+        elif t is NotStorable:
+            return f"{v.what}, not a value JSON can hold"
         else:
             return f"a {t.__name__}, not a JSON value"
     return None
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether any string (or key) in parsed JSON holds a lone surrogate (a \\ud800 escape):
+    SQLite cannot store such a string, whatever field it is in."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii() and not _encodable(v):
+                return True
+        elif t is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+    return False
 
 
 def _encodable(s: str) -> bool:

@@ -15,9 +15,8 @@ MAX_HTML_BYTES = 50 * MB            # a web page: scripts and markup weigh more 
 MAX_ANN_BYTES = 4 * MAX_ARTICLE_BYTES  # one brat .ann file
 MAX_BLOCK_TAGS = 4000               # nested block tags before deep HTML is flattened (quadratic in lexbor)
 
-# Files of many articles (CSV, JSONL) are streamed: these bound one record, not the file.
-MAX_RECORD_CHARS = 4 * MAX_ARTICLE_CHARS  # one JSONL line or one CSV record (all its fields)
-MAX_JSON_FILE_BYTES = 100 * MB      # a whole-file .json (a list of tasks) is parsed at once; use JSONL beyond
+# Files of many articles (CSV, JSONL, a JSON list) are streamed: these bound one record, not the file.
+MAX_RECORD_CHARS = 4 * MAX_ARTICLE_CHARS  # one JSONL line, CSV record or JSON list item
 MAX_COLUMNS = 100_000               # columns of a CSV header
 
 # Values stored in a document's metadata must be writable by every export (strict JSON).
@@ -39,8 +38,8 @@ def describe() -> str:
         f"a web page ≤ {MAX_HTML_BYTES // MB} MB, a brat .ann ≤ {MAX_ANN_BYTES // MB} MB); "
         f"CSV and JSONL are read as a stream, any size, {BATCH_DOCUMENTS} articles at a time, "
         f"one record ≤ {MAX_RECORD_CHARS:,} characters (a longer line or record is skipped and "
-        f"named), a CSV header ≤ {MAX_COLUMNS:,} columns; a whole-file .json ≤ "
-        f"{MAX_JSON_FILE_BYTES // MB} MB (use JSONL beyond); metadata values: strict JSON, "
+        f"named), a CSV header ≤ {MAX_COLUMNS:,} columns; a .json list of records is read a "
+        "record at a time too; metadata values: strict JSON, "
         f"nesting ≤ {MAX_JSON_DEPTH} levels, integers within 64 bits, no NaN or Infinity (a line "
         "breaking these is skipped and named). Devices, pipes and sockets are refused unread."
     )

@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +23,7 @@ from typing import IO, Any
 from annotation import jsonvalues
 from annotation.limits import (
     BATCH_DOCUMENTS, MAX_ARTICLE_BYTES, MAX_ARTICLE_CHARS, MAX_BLOCK_TAGS, MAX_COLUMNS,
-    MAX_HTML_BYTES, MAX_JSON_FILE_BYTES, MAX_RECORD_CHARS, MAX_REPORTED, READ_CHUNK,
+    MAX_HTML_BYTES, MAX_RECORD_CHARS, MAX_REPORTED, READ_CHUNK,
 )
 from annotation.model import NewDocument, SpanRecord
 
@@ -661,24 +661,121 @@ _WS = " \t\r\n\ufeff"
 def iter_jsonl(stream: IO[str], name: str, result: ReadResult) -> Iterator[NewDocument]:
     """One document per line `{"text", "meta"}`, with Prodigy, doccano or Label Studio spans if
     present, read as a stream. A file that is one JSON document (a list of records, or a `.json`
-    holding one record) is parsed whole, up to MAX_JSON_FILE_BYTES.
+    holding one record) is read an item at a time too.
     """
     stem = _stem(name)
-    lines = bounded_lines(stream, name, result)
-    first = next(lines, "")
-    stripped = first.lstrip(_WS)
-    while first and not stripped:  # leading blank lines
-        first = next(lines, "")
-        stripped = first.lstrip(_WS)
-    if stripped.startswith("[") or (name.lower().endswith(".json") and stripped.startswith("{")):
-        yield from _whole_json(first, lines, stream, name, stem, result)
+    head = stream.read(65536)
+    lead = head.lstrip(_WS)
+    if lead.startswith("[") or (name.lower().endswith(".json") and lead.startswith("{")):
+        yield from _json_items(head, stream, name, stem, result)
         return
     no = 0
-    for line in _chain_first(first, lines):
+    for line in bounded_lines(_Rejoined(head, stream), name, result):
         no += 1
         if not line.strip():
             continue
         doc = _json_line(line, f"{name}:{no}", stem, no, result)
+        if doc is not None:
+            yield doc
+
+
+class _Rejoined:
+    """Text already read from a stream, then the stream: readline(size) across the seam."""
+
+    def __init__(self, head: str, stream: IO[str]):
+        self.head = head
+        self.stream = stream
+
+    def readline(self, size: int = -1) -> str:
+        if not self.head:
+            return self.stream.readline(size)
+        limit = len(self.head) if size < 0 else min(size, len(self.head))
+        i = self.head.find("\n", 0, limit)
+        if i >= 0:
+            line, self.head = self.head[:i + 1], self.head[i + 1:]
+            return line
+        part, self.head = self.head[:limit], self.head[limit:]
+        if self.head or (size >= 0 and len(part) >= size):
+            return part
+        return part + self.stream.readline(-1 if size < 0 else size - len(part))
+
+
+_NOT_WS = re.compile(r"[^ \t\r\n\ufeff]")
+
+
+def _json_items(head: str, stream: IO[str], name: str, stem: str,
+                result: ReadResult) -> Iterator[NewDocument]:
+    """The records of a file holding one JSON list (or one object), decoded one at a time from
+    a buffer that holds about one record: memory is bounded by MAX_RECORD_CHARS, not the file.
+    A record whose JSON cannot be read stops the file (where the next one starts is unknown)."""
+    buf, pos, eof = head, 0, False
+
+    def more() -> bool:
+        nonlocal buf, pos, eof
+        if eof:
+            return False
+        # At least as much again as is buffered: retried decodes cost linear time in all.
+        chunk = stream.read(max(READ_CHUNK, len(buf) - pos))
+        if not chunk:
+            eof = True
+            return False
+        buf, pos = buf[pos:] + chunk, 0
+        return True
+
+    def skip_ws() -> bool:
+        nonlocal pos
+        while True:
+            m = _NOT_WS.search(buf, pos)
+            if m:
+                pos = m.start()
+                return True
+            pos = len(buf)
+            if not more():
+                return False
+
+    skip_ws()
+    listing = buf[pos] == "["
+    if listing:
+        pos += 1
+    n = 0
+    while True:
+        if not skip_ws():
+            if listing:
+                raise ReaderError(f"{name}: not valid JSON (the list is never closed)")
+            return
+        if listing:
+            if buf[pos] == "]":
+                return
+            if n:
+                if buf[pos] != ",":
+                    raise ReaderError(f"{name} item {n + 1}: not valid JSON (expecting ',')")
+                pos += 1
+                if not skip_ws():
+                    raise ReaderError(f"{name}: not valid JSON (the list is never closed)")
+        elif n:
+            raise ReaderError(f"{name}: not valid JSON (more after the first value)")
+        n += 1
+        while True:
+            try:
+                obj, end = jsonvalues.raw_decode(buf, pos)
+                break
+            except json.JSONDecodeError as exc:
+                if len(buf) - pos > MAX_RECORD_CHARS:
+                    raise ReaderError(f"{name} item {n}: more than {MAX_RECORD_CHARS:,} characters "
+                                      "(or not valid JSON)") from None
+                if not more():
+                    raise ReaderError(f"{name} item {n}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise ReaderError(f"{name} item {n}: not valid JSON (nested too deeply)") from None
+        escaped = _SURROGATE_ESCAPE.search(buf, pos, end) is not None
+        pos = end
+        at = f"{name} item {n}"
+        # Values no export can write are marked while parsing: in the metadata they refuse the
+        # record (below), elsewhere the field is not read; a lone surrogate refuses it anywhere.
+        if escaped and jsonvalues.has_lone_surrogate(obj):
+            result.skip(f"{at}: a string holds a lone surrogate (\\ud800-\\udfff), not Unicode text")
+            continue
+        doc = _json_document(obj, at, stem, n, result)
         if doc is not None:
             yield doc
 
@@ -692,11 +789,9 @@ def _json_line(line: str, at: str, stem: str, no: int, result: ReadResult) -> Ne
     except (ValueError, RecursionError) as exc:
         result.skip(f"{at}: not valid JSON{_why_not_json(exc)}")
         return None
-    if _SURROGATE_ESCAPE.search(line):
-        why = jsonvalues.problem(obj, max_depth=10**9)
-        if why:
-            result.skip(f"{at}: {why}")
-            return None
+    if _SURROGATE_ESCAPE.search(line) and jsonvalues.has_lone_surrogate(obj):
+        result.skip(f"{at}: a string holds a lone surrogate (\\ud800-\\udfff), not Unicode text")
+        return None
     return _json_document(obj, at, stem, no, result)
 
 
@@ -709,37 +804,6 @@ def _why_not_json(exc: BaseException) -> str:
     if "integer string conversion" in text:
         return " (an integer of thousands of digits)"
     return f" ({text[:80]})" if text else ""
-
-
-def _whole_json(first: str, lines: Iterable[str], stream: IO[str], name: str, stem: str,
-                result: ReadResult) -> Iterator[NewDocument]:
-    parts, size = [first], len(first)
-    for line in lines:
-        parts.append(line)
-        size += len(line)
-        if size > MAX_JSON_FILE_BYTES:
-            raise ReaderError(f"{name} is one JSON document of more than "
-                              f"{MAX_JSON_FILE_BYTES // 1_048_576} MB: too large to read at once; "
-                              "write it as JSON lines (one record a line, .jsonl)")
-    text = "".join(parts)
-    del parts
-    if _undecodable(text):
-        raise ReaderError(f"{name} holds bytes that are not valid text in its encoding")
-    try:
-        items = jsonvalues.loads(text)
-    except (ValueError, RecursionError) as exc:
-        where = f":{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ReaderError(f"{name}{where}: not valid JSON{_why_not_json(exc)}") from None
-    del text
-    for i, item in enumerate(items if isinstance(items, list) else [items]):
-        at = f"{name} item {i + 1}"
-        why = jsonvalues.problem(item, max_depth=10**9) if isinstance(item, (dict, list)) else None
-        if why and "lone surrogate" in why:
-            result.skip(f"{at}: {why}")
-            continue
-        doc = _json_document(item, at, stem, i + 1, result)
-        if doc is not None:
-            yield doc
 
 
 def read_jsonl(data: bytes, name: str) -> ReadResult:
@@ -787,13 +851,14 @@ def _json_document(obj: Any, at: str, stem: str, no: int, result: ReadResult) ->
         return None
     meta = dict(obj["meta"]) if isinstance(obj.get("meta"), dict) else {}
     for key, value in obj.items():
-        if key not in _KNOWN_KEYS and not key.startswith("_") and isinstance(value, (str, int, float)):
+        if key not in _KNOWN_KEYS and not key.startswith("_") and isinstance(
+                value, (str, int, float, jsonvalues.NotStorable)):
             meta.setdefault(key, value)
     if meta:
         why = jsonvalues.problem(meta)
         if why:
             # Refused, not mended: an export must write what was imported, as it was.
-            result.skip(f"{at}: its metadata holds {why}: the line is skipped (every export "
+            result.skip(f"{at}: its metadata holds {why}: the record is skipped (every export "
                         "must be able to write what is stored)")
             return None
 

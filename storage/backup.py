@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from glob import escape as glob_escape
 from pathlib import Path
 
 from storage.check import check_project
@@ -45,6 +46,14 @@ def list_backups(path: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted((p for p in folder.glob("*.credence") if _size(p) > 0), reverse=True)
+
+
+def list_replaced(path: Path) -> list[Path]:
+    """The files restores replaced, kept beside the project (never deleted), newest first."""
+    path = Path(path)
+    return sorted((p for p in path.parent.glob(f"{glob_escape(path.name)}.replaced-*")
+                   if not p.name.endswith(("-wal", "-shm", "-journal")) and ".partial-" not in p.name),
+                  reverse=True)
 
 
 def _size(path: Path) -> int:

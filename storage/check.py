@@ -169,7 +169,7 @@ class _Rows:
                 continue
             self.add("spans outside their document's text",
                      f"{self.doc(doc_id)}: span {sid} {_text(label)!r} at {start}-{end} lies outside "
-                     f"its text (length {length}): one of the spans outside their document's text")
+                     f"its text (length {length})")
         for sid, doc_id, start, end, fragments in self._rows(
                 'SELECT id, document_id, start, "end", fragments FROM spans'
                 " WHERE fragments IS NOT NULL ORDER BY id"):

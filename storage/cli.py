@@ -247,11 +247,13 @@ def _print_agreement(agreement: dict) -> None:
 
 
 def _cmd_check(args) -> int:
-    from storage.backup import list_backups, restore_backup
+    from storage.backup import list_backups, list_replaced, restore_backup
     from storage.check import check_project
     if args.list_backups:
         for b in list_backups(args.project):
             print(b)
+        for b in list_replaced(args.project):
+            print(f"{b}  (the file a restore replaced)")
         return 0
     if args.restore:
         restored = restore_backup(args.project, None if args.restore == "latest" else Path(args.restore))

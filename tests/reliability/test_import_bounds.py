@@ -211,3 +211,20 @@ def test_import_help_states_every_limit():
                   f"{limits.MAX_COLUMNS:,}", f"{limits.MAX_JSON_DEPTH}", "64 bits",
                   f"{limits.BATCH_DOCUMENTS}", "--follow-symlinks"):
         assert value in flat, value
+
+
+def test_a_json_list_is_read_a_record_at_a_time(tmp_path, monkeypatch):
+    """A JSON list on one line, far longer than one record may be, imports record by record;
+    a record with NaN in its metadata is skipped and named, the rest imports."""
+    from annotation import readers
+    monkeypatch.setattr(readers, "MAX_RECORD_CHARS", 10_000)
+    items = [{"text": f"{ARTICLE} Item {i}.", "meta": {"i": i}} for i in range(400)]
+    text = json.dumps(items)
+    text = text.replace('"i": 7}', '"i": NaN}', 1)
+    assert len(text) > 4 * 10_000 and "\n" not in text
+    path = tmp_path / "tasks.json"
+    path.write_text(text)
+    with Project(tmp_path / "p.credence") as p:
+        summary = import_paths(p, [path])
+    assert summary.added == 399
+    assert any(f"{path} item 8" in s and "NaN" in s for s in summary.skipped), summary.skipped
