@@ -22,12 +22,11 @@ from typing import IO, Any
 
 from annotation import jsonvalues
 from annotation.limits import (
-    BATCH_DOCUMENTS, MAX_ARTICLE_BYTES, MAX_ARTICLE_CHARS, MAX_BLOCK_TAGS, MAX_COLUMNS,
+    MAX_ARTICLE_BYTES, MAX_ARTICLE_CHARS, MAX_BLOCK_TAGS, MAX_COLUMNS,
     MAX_HTML_BYTES, MAX_RECORD_CHARS, MAX_REPORTED, READ_CHUNK,
 )
 from annotation.model import NewDocument, SpanRecord
 
-__all__ = ["BATCH_DOCUMENTS", "MAX_ARTICLE_BYTES", "MAX_ARTICLE_CHARS"]  # re-exported limits
 _MAX_BLOCK_TAGS = MAX_BLOCK_TAGS
 FORMATS = ("txt", "html", "csv", "jsonl", "brat")
 EXTENSIONS = {
@@ -265,7 +264,7 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def bounded_lines(stream: IO[str], name: str, result: ReadResult,
+def bounded_lines(stream: IO[str] | _Rejoined, name: str, result: ReadResult,
                   limit: int = MAX_RECORD_CHARS) -> Iterator[str]:
     """The stream's lines, each at most `limit` characters: a longer line is read past in pieces
     (never held whole), reported by number, and given as an empty line."""
@@ -631,7 +630,7 @@ def csv_preview(f: IO[bytes], name: str, rows: int = 5) -> tuple[list[str], list
     stream, _ = text_stream(f, name)
     result = ReadResult()
     reader = _CsvRows(stream, name, result, None)
-    body = []
+    body: list[list[str]] = []
     for _line, row in reader:
         if len(body) >= rows:
             break

@@ -157,7 +157,8 @@ class LabelStudio:
                 break
             except OSError:
                 if time.monotonic() > deadline or self.server.poll() is not None:
-                    raise RuntimeError(f"Label Studio did not start: see {work / 'ls-server.log'}")
+                    raise RuntimeError(f"Label Studio did not start: see {work / 'ls-server.log'}"
+                                       ) from None
                 time.sleep(1)
 
     def request(self, method: str, path: str, data: bytes | None = None,

@@ -217,9 +217,10 @@ def restore_backup(path: Path, backup: Path | None = None) -> Restored:
             raise ProjectError(f"{chosen} is the project itself, not a backup of it")
         verify_project_file(chosen)
     else:
-        chosen = next((b for b in list_backups(path) if not check_project(b)), None)
-        if chosen is None:
+        newest = next((b for b in list_backups(path) if not check_project(b)), None)
+        if newest is None:
             raise ProjectError(f"{path}: no sound backup to restore (looked in {backup_dir(path)})")
+        chosen = newest
     fd = _lock(path) if path.exists() else None  # ProjectLocked while a writer has it open
     try:
         _remove_stale_temporaries(path)

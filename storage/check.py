@@ -217,9 +217,9 @@ class _Rows:
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "too deeply nested"
             self.add(kind, f"{where}: {column} is not valid JSON ({why})")
             return _BAD
-        why = jsonvalues.problem(value)
-        if why:
-            self.add(kind, f"{where}: {column} holds {why}")
+        problem = jsonvalues.problem(value)
+        if problem:
+            self.add(kind, f"{where}: {column} holds {problem}")
             return _BAD
         return value
 

@@ -50,10 +50,10 @@ def import_paths(project: Project, paths: Sequence[Path | str], *, fmt: str | No
     progress = reporter(progress, should_cancel, "import cancelled")
     if fmt is not None and fmt not in FORMATS:
         raise ProjectError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    paths = [Path(p) for p in paths]
-    if not paths:
+    wanted = [Path(p) for p in paths]
+    if not wanted:
         raise ProjectError("nothing to import: give a file or a folder")
-    for p in paths:
+    for p in wanted:
         if not p.exists():
             raise ProjectError(f"{p}: no such file or folder")
     summary = ImportSummary()
@@ -61,9 +61,9 @@ def import_paths(project: Project, paths: Sequence[Path | str], *, fmt: str | No
     try:
         # What to read is settled first (folders listed, links and special files set aside):
         # a folder that holds nothing importable is refused before anything is stored.
-        items = [item for p in paths for item in _plan(p, fmt, summary, follow_symlinks)]
-        documents = _documents(items, options, normalise, summary, progress, paths)
-        return store_documents(project, documents, imported_from="; ".join(map(str, paths))[:1000],
+        items = [item for p in wanted for item in _plan(p, fmt, summary, follow_symlinks)]
+        documents = _documents(items, options, normalise, summary, progress, wanted)
+        return store_documents(project, documents, imported_from="; ".join(map(str, wanted))[:1000],
                                progress=progress, summary=summary)
     except ReaderError as exc:
         # Raised inside the transaction: nothing of this import was stored.
@@ -115,8 +115,9 @@ def _plan(path: Path, fmt: str | None, summary: ImportSummary, follow: bool) -> 
         if not txt.exists():
             raise ReaderError(f"{ann}: no {txt.name} beside it (brat needs NAME.txt + NAME.ann)")
         # The .ann beside a text named on the command line follows the folder's rules.
-        anns = [(ann, None)] if ann.exists() and _usable(ann, txt.parent.resolve(), summary,
-                                                           follow) else []
+        anns: list[tuple[Path, str | None]] = []
+        if ann.exists() and _usable(ann, txt.parent.resolve(), summary, follow):
+            anns.append((ann, None))
         yield _Item("brat", txt, anns)
         return
     yield _Item(kind, path)
@@ -191,7 +192,8 @@ def _plan_folder(folder: Path, fmt: str | None, summary: ImportSummary,
     anns = {p.stem for p in files if p.suffix.lower() == ".ann"}
     if fmt is None and anns:
         fmt = "brat"
-    taken, others = [], []
+    taken: list[Path] = []
+    others: list[Path] = []
     for p in files:
         kind = format_of(p)
         if fmt == "brat":
@@ -213,7 +215,8 @@ def _plan_folder(folder: Path, fmt: str | None, summary: ImportSummary,
     for p in taken:
         if fmt == "brat":
             ann = by_name.get(p.with_suffix(".ann").name)
-            yield _Item("brat", p, [(ann, None)] if ann is not None else [])
+            pair: list[tuple[Path, str | None]] = [(ann, None)] if ann is not None else []
+            yield _Item("brat", p, pair)
         else:
             yield _Item(fmt or format_of(p) or "txt", p)
 

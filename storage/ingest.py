@@ -244,7 +244,6 @@ class _Batch:
 
     def _spans_and_claims(self, doc_id: int, doc: NewDocument, text_len: int) -> tuple[int, int, int]:
         ids: dict[str, int] = {}
-        status_of: dict[int, str] = {}
         n_visible = n_suggested = 0
         stamp = self.stamp
         summary = self.summary

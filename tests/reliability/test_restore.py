@@ -3,7 +3,6 @@ replaced file is kept (with what its write-ahead log held) under a unique name, 
 instant leaves either the old project, whole, or the restored one."""
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.backup import list_backups, make_backup, restore_backup
+from storage.backup import make_backup, restore_backup
 from storage.project import Project, ProjectError
 from tests.reliability.conftest import CLI_ENV, ROOT, dump, integrity, run_cli
 from tests.reliability.seed import make_seed_project
