@@ -99,7 +99,7 @@ def test_one_bad_jsonl_line_is_named_and_the_rest_imports(tmp_path, case):
     with Project(project, readonly=True) as p:
         for fmt in ("doccano", "labelstudio", "docs-csv", "prodigy"):
             out = tmp_path / f"out.{fmt}"
-            assert export(p, fmt, out).documents == len(stored_texts)
+            assert export(p, fmt, out, everything=True).documents == len(stored_texts)
             if fmt in ("doccano", "prodigy"):
                 for line in out.read_text().splitlines():
                     json.loads(line, parse_constant=_refuse)
