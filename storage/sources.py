@@ -1,0 +1,180 @@
+"""The source registry as it is read: entries with their counts, the candidate names the model
+proposed (on suggested claims, until an analyst confirms one), and the merges worth suggesting.
+
+The registry (`sources`) holds only what an analyst confirmed: by accepting a claim, grading
+or setting a claim's source, or creating a source. Writes are decisions in `storage/review.py`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from annotation.sources import (
+    NameIndex, display_source_name, is_source_name, normalise_source_name,
+)
+from storage.project import Project
+
+
+@dataclass
+class RegistryEntry:
+    """One registry entry as the registry dialog and `sources` list it."""
+    id: int
+    name: str
+    norm_name: str
+    aliases: list[str]
+    reliability: str | None
+    note: str | None
+    accepted_claims: int   # accepted claims linked to it
+    claims: int            # claims linked to it that are not rejected
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "aliases": self.aliases,
+                "reliability": self.reliability, "note": self.note,
+                "accepted_claims": self.accepted_claims, "claims": self.claims}
+
+
+@dataclass(frozen=True)
+class MergeSuggestion:
+    """Two names that look like one source: `name` (another entry, or a candidate name on
+    suggested claims when `other_id` is None) would become a name of the entry `keep_id`."""
+    keep_id: int
+    keep_name: str
+    name: str
+    other_id: int | None
+    reason: str
+    claims: int   # claims the merge moves (the other entry's) or names (suggested claims)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The pair of normalised names (sorted): what "not the same" records."""
+        return pair_key(self.keep_name, self.name)
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    x, y = normalise_source_name(a), normalise_source_name(b)
+    return (x, y) if x <= y else (y, x)
+
+
+def registry_entries(project: Project) -> list[RegistryEntry]:
+    """Every registry entry by name, with its claim counts (one query)."""
+    rows = project.conn.execute(
+        "SELECT s.id, s.name, s.norm_name, s.aliases, s.reliability, s.note,"
+        " coalesce(n.accepted, 0), coalesce(n.live, 0) FROM sources s"
+        " LEFT JOIN (SELECT source_id, sum(status = 'accepted') AS accepted,"
+        "            sum(status != 'rejected') AS live FROM claims"
+        "            WHERE source_id IS NOT NULL GROUP BY source_id) n ON n.source_id = s.id"
+        " ORDER BY s.name COLLATE NOCASE, s.id").fetchall()
+    return [RegistryEntry(r[0], r[1], r[2], _aliases(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+
+
+def find_source(project: Project, name: str) -> int | None:
+    """The registry entry whose name or an alias matches `name` (normalised), or None."""
+    norm = normalise_source_name(name)
+    if not norm:
+        return None
+    row = project.conn.execute("SELECT id FROM sources WHERE norm_name = ?", (norm,)).fetchone()
+    if row:
+        return row[0]
+    row = project.conn.execute("SELECT source_id FROM source_aliases WHERE norm_alias = ?",
+                               (norm,)).fetchone()
+    return row[0] if row else None
+
+
+def claim_source_text(project: Project, claim_id: int) -> str | None:
+    """The text of a claim's source span, as the article has it (None without one)."""
+    row = project.conn.execute(
+        "SELECT substr(d.text, s.start + 1, s.\"end\" - s.start) FROM claims c"
+        " JOIN spans s ON s.id = c.source_span_id JOIN documents d ON d.id = c.document_id"
+        " WHERE c.id = ?", (claim_id,)).fetchone()
+    return row[0] if row else None
+
+
+def candidate_name(text: str | None) -> str | None:
+    """The source name a claim's source span proposes, or None when it names no source
+    ("he", "which": a name the analyst links by hand)."""
+    if not text or not is_source_name(text):
+        return None
+    return display_source_name(text) or None
+
+
+def candidate_names(project: Project) -> dict[str, tuple[str, int]]:
+    """The names proposed by suggested claims not linked to the registry: normalised name ->
+    (the name as most often written, how many suggested claims propose it)."""
+    spellings: dict[str, dict[str, int]] = {}
+    for (text,) in project.conn.execute(
+            "SELECT substr(d.text, s.start + 1, s.\"end\" - s.start) FROM claims c"
+            " JOIN spans s ON s.id = c.source_span_id JOIN documents d ON d.id = c.document_id"
+            " WHERE c.status = 'suggested' AND c.source_id IS NULL"):
+        name = candidate_name(text)
+        if name is None:
+            continue
+        by = spellings.setdefault(normalise_source_name(name), {})
+        by[name] = by.get(name, 0) + 1
+    return {norm: (max(by, key=lambda n: (by[n], n)), sum(by.values()))
+            for norm, by in spellings.items()}
+
+
+def not_same_pairs(project: Project) -> set[tuple[str, str]]:
+    return {(a, b) for a, b in project.conn.execute("SELECT norm_a, norm_b FROM source_not_same")}
+
+
+def merge_suggestions(project: Project, entries: list[RegistryEntry] | None = None, *,
+                      candidates: dict[str, tuple[str, int]] | None = None) -> list[MergeSuggestion]:
+    """Names that look like another name of a registry entry, most claims first:
+
+    - two entries ("Reuters) Ceasefire" and "Reuters"): merging moves the claims of one to
+      the other (the one kept: more accepted claims; on a tie the shorter, plainer name);
+    - a candidate name on suggested claims and an entry: merging adds the name as an alias,
+      so accepting those claims links them to the entry.
+
+    Names differing only by case, possessive or edge punctuation ("REUTERS", "Reuters's") are
+    one entry already (`normalise_source_name`). Pairs the analyst said are not the same are
+    left out.
+    """
+    entries = registry_entries(project) if entries is None else entries
+    if not entries:
+        return []
+    if candidates is None:
+        candidates = candidate_names(project)
+    dismissed = not_same_pairs(project)
+    by_id = {e.id: e for e in entries}
+    index = NameIndex()
+    for e in entries:
+        index.add(e.id, e.name)
+        for alias in e.aliases:
+            index.add(e.id, alias)
+    out: dict[tuple[str, str], MergeSuggestion] = {}
+    for e in entries:
+        m = index.match(e.name, exclude=e.id)
+        if m is None:
+            continue
+        target = by_id[m.owner]
+        keep, other = _keep_first(target, e)
+        s = MergeSuggestion(keep.id, keep.name, other.name, other.id, m.reason, other.claims)
+        if s.key not in dismissed and s.key not in out:
+            out[s.key] = s
+    for norm, (name, n) in candidates.items():
+        if index.owner_of(name) is not None:
+            continue  # the same name as an entry: accepting links it already
+        m = index.match(name)
+        if m is None:
+            continue
+        target = by_id[m.owner]
+        s = MergeSuggestion(target.id, target.name, name, None, m.reason, n)
+        if s.key not in dismissed and s.key not in out:
+            out[s.key] = s
+    return sorted(out.values(), key=lambda s: (-s.claims, s.keep_name.casefold(), s.name.casefold()))
+
+
+def _keep_first(a: RegistryEntry, b: RegistryEntry) -> tuple[RegistryEntry, RegistryEntry]:
+    """Which of two entries a merge keeps: the one with more accepted claims, else `a` (the name
+    the other was matched to)."""
+    return (b, a) if b.accepted_claims > a.accepted_claims else (a, b)
+
+
+def _aliases(value: str | None) -> list[str]:
+    try:
+        aliases = json.loads(value or "[]")
+    except ValueError:
+        return []
+    return [str(a) for a in aliases] if isinstance(aliases, list) else []
