@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 
 from annotation.sources import (
-    NameIndex, display_source_name, is_source_name, normalise_source_name,
+    MATCH_KINDS, NameIndex, display_source_name, is_source_name, normalise_source_name,
 )
 from storage.project import Project
 
@@ -43,15 +43,11 @@ class MergeSuggestion:
     other_id: int | None
     reason: str
     claims: int   # claims the merge moves (the other entry's) or names (suggested claims)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """The pair of normalised names (sorted): what "not the same" records."""
-        return pair_key(self.keep_name, self.name)
+    key: tuple[str, str] = ("", "")  # the pair of normalised names, sorted: what "not the same" records
 
 
-def pair_key(a: str, b: str) -> tuple[str, str]:
-    x, y = normalise_source_name(a), normalise_source_name(b)
+def pair_key(a: str, b: str, *, normalised: bool = False) -> tuple[str, str]:
+    x, y = (a, b) if normalised else (normalise_source_name(a), normalise_source_name(b))
     return (x, y) if x <= y else (y, x)
 
 
@@ -100,18 +96,34 @@ def candidate_name(text: str | None) -> str | None:
 def candidate_names(project: Project) -> dict[str, tuple[str, int]]:
     """The names proposed by suggested claims not linked to the registry: normalised name ->
     (the name as most often written, how many suggested claims propose it)."""
+    rows = project.conn.execute(
+        "SELECT c.document_id, s.start, s.\"end\" FROM claims c JOIN spans s ON s.id = c.source_span_id"
+        " WHERE c.status = 'suggested' AND c.source_id IS NULL").fetchall()
+    texts = _texts(project, {r[0] for r in rows})   # each article read once, not once per claim
+    names: dict[str, tuple[str, str] | None] = {}
     spellings: dict[str, dict[str, int]] = {}
-    for (text,) in project.conn.execute(
-            "SELECT substr(d.text, s.start + 1, s.\"end\" - s.start) FROM claims c"
-            " JOIN spans s ON s.id = c.source_span_id JOIN documents d ON d.id = c.document_id"
-            " WHERE c.status = 'suggested' AND c.source_id IS NULL"):
-        name = candidate_name(text)
-        if name is None:
+    for doc_id, start, end in rows:
+        text = texts.get(doc_id, "")[start:end]
+        if text not in names:
+            name = candidate_name(text)
+            names[text] = (name, normalise_source_name(name)) if name else None
+        found = names[text]
+        if found is None:
             continue
-        by = spellings.setdefault(normalise_source_name(name), {})
-        by[name] = by.get(name, 0) + 1
+        by = spellings.setdefault(found[1], {})
+        by[found[0]] = by.get(found[0], 0) + 1
     return {norm: (max(by, key=lambda n: (by[n], n)), sum(by.values()))
             for norm, by in spellings.items()}
+
+
+def _texts(project: Project, doc_ids: set[int]) -> dict[int, str]:
+    ids = sorted(doc_ids)
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        out.update(project.conn.execute(
+            f"SELECT id, text FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    return out
 
 
 def not_same_pairs(project: Project) -> set[tuple[str, str]]:
@@ -123,7 +135,8 @@ def merge_suggestions(project: Project, entries: list[RegistryEntry] | None = No
     """Names that look like another name of a registry entry, most claims first:
 
     - two entries ("Reuters) Ceasefire" and "Reuters"): merging moves the claims of one to
-      the other (the one kept: more accepted claims; on a tie the shorter, plainer name);
+      the other (the one kept: more accepted claims; on a tie, the name the other is a variant
+      of: "Reuters", or the full "Syrian Observatory for Human Rights" for "the Observatory");
     - a candidate name on suggested claims and an entry: merging adds the name as an alias,
       so accepting those claims links them to the entry.
 
@@ -140,29 +153,34 @@ def merge_suggestions(project: Project, entries: list[RegistryEntry] | None = No
     by_id = {e.id: e for e in entries}
     index = NameIndex()
     for e in entries:
-        index.add(e.id, e.name)
+        index.add(e.id, e.name, e.norm_name)
         for alias in e.aliases:
             index.add(e.id, alias)
     out: dict[tuple[str, str], MergeSuggestion] = {}
+    strength: dict[tuple[str, str], int] = {}
     for e in entries:
-        m = index.match(e.name, exclude=e.id)
+        # A pair is often found both ways ("Reuters) Ceasefire" is Reuters with text glued on;
+        # "Reuters" is a shorter form of it): the surer rule says which name is the source.
+        m = index.match(e.name, exclude=e.id, key=e.norm_name)
         if m is None:
             continue
-        target = by_id[m.owner]
-        keep, other = _keep_first(target, e)
-        s = MergeSuggestion(keep.id, keep.name, other.name, other.id, m.reason, other.claims)
-        if s.key not in dismissed and s.key not in out:
-            out[s.key] = s
+        keep, other = _keep_first(by_id[m.owner], e)
+        key = pair_key(keep.norm_name, other.norm_name, normalised=True)
+        if key in dismissed or strength.get(key, len(MATCH_KINDS) + 1) <= m.strength:
+            continue
+        reason = m.reason if other is e else m.reverse_reason
+        out[key] = MergeSuggestion(keep.id, keep.name, other.name, other.id, reason, other.claims, key)
+        strength[key] = m.strength
     for norm, (name, n) in candidates.items():
-        if index.owner_of(name) is not None:
+        if index.owner_of(name, norm) is not None:
             continue  # the same name as an entry: accepting links it already
-        m = index.match(name)
+        m = index.match(name, key=norm)
         if m is None:
             continue
         target = by_id[m.owner]
-        s = MergeSuggestion(target.id, target.name, name, None, m.reason, n)
-        if s.key not in dismissed and s.key not in out:
-            out[s.key] = s
+        key = pair_key(target.norm_name, norm, normalised=True)
+        if key not in dismissed and key not in out:
+            out[key] = MergeSuggestion(target.id, target.name, name, None, m.reason, n, key)
     return sorted(out.values(), key=lambda s: (-s.claims, s.keep_name.casefold(), s.name.casefold()))
 
 
@@ -173,6 +191,8 @@ def _keep_first(a: RegistryEntry, b: RegistryEntry) -> tuple[RegistryEntry, Regi
 
 
 def _aliases(value: str | None) -> list[str]:
+    if not value or value == "[]":
+        return []
     try:
         aliases = json.loads(value or "[]")
     except ValueError:

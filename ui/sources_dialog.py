@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import (
-    QAbstractTableModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex,
-    QSortFilterProxyModel, Qt, QTimer, Signal, Slot,
+    QAbstractTableModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer,
+    Signal, Slot,
 )
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -23,7 +23,10 @@ from annotation.model import RELIABILITY
 from storage.changes import Changes
 from storage.project import Project, ProjectError
 from storage.review import Review
-from storage.sources import MergeSuggestion, RegistryEntry, merge_suggestions, registry_entries
+from storage.sources import (
+    MergeSuggestion, RegistryEntry, candidate_names, merge_suggestions, not_same_pairs,
+    registry_entries,
+)
 from ui import ops
 
 COLUMNS = ("Name", "Aliases", "Reliability", "Claims", "Note")
@@ -32,86 +35,106 @@ UNGRADED = "ungraded"
 GRADE_TINTS = {"A": "#cfe8cf", "B": "#e0f0d0", "C": "#f7f0c8", "D": "#f8dcc0", "E": "#f3c9c5",
                "F": "#e2e2e2"}
 _ID_ROLE = Qt.UserRole
-_SORT_ROLE = Qt.UserRole + 1
 KEYS_HINT = ("Keys: A–F grade the selected sources (0: ungraded), M merges the two selected; in "
              "the suggestions Enter merges, O keeps the other name, N says they are different; "
-             "in the aliases U un-merges. Ctrl+Z undoes, Ctrl+F filters.")
+             "in the aliases U un-merges; Ctrl+Enter saves a note. Ctrl+Z undoes, Ctrl+F filters.")
+
+
+_DISPLAY, _TOOLTIP = int(Qt.DisplayRole), int(Qt.ToolTipRole)
+_BACKGROUND, _FOREGROUND, _ALIGN = int(Qt.BackgroundRole), int(Qt.ForegroundRole), int(Qt.TextAlignmentRole)
+_ID, _RIGHT = int(_ID_ROLE), int(Qt.AlignRight | Qt.AlignVCenter)
 
 
 class RegistryModel(QAbstractTableModel):
-    """The registry's rows, as read by `registry_entries`."""
+    """The registry's rows (as `registry_entries` reads them), filtered and sorted here in
+    Python: the view asks only for the rows it shows, so thousands of sources cost nothing."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.entries: list[RegistryEntry] = []
+        self.rows: list[RegistryEntry] = []           # what the view shows, in order
+        self._cells: dict[int, tuple[str, ...]] = {}   # entry id -> the five cells' text
+        self._sort_column, self._order = 0, Qt.AscendingOrder
+        self.needle = ""
         self._brushes = {g: QBrush(QColor(c)) for g, c in GRADE_TINTS.items()}
         self._text = QBrush(QColor("#1a1a1a"))
 
     def set_entries(self, entries: list[RegistryEntry]) -> None:
         self.beginResetModel()
         self.entries = entries
+        self._cells = {e.id: (
+            e.name, ", ".join(e.aliases),
+            f"{e.reliability} — {RELIABILITY[e.reliability]}" if e.reliability else UNGRADED,
+            str(e.accepted_claims), (e.note or "").replace("\n", " ")) for e in entries}
+        self.rows = self._arranged()
         self.endResetModel()
 
+    def set_needle(self, text: str) -> None:
+        self.beginResetModel()
+        self.needle = text.strip().casefold()
+        self.rows = self._arranged()
+        self.endResetModel()
+
+    def _arranged(self) -> list[RegistryEntry]:
+        n = self.needle
+        rows = [e for e in self.entries if not n or n in e.name.casefold()
+                or any(n in a.casefold() for a in e.aliases)]
+        key = _SORT_KEYS[self._sort_column]
+        rows.sort(key=lambda e: (key(e), e.name.casefold(), e.id),
+                  reverse=self._order == Qt.DescendingOrder)
+        return rows
+
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        """Sort in Python, keeping the view's selection (persistent indexes follow their rows)."""
+        self._sort_column, self._order = column, order
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        ids = [self.rows[i.row()].id for i in old]
+        self.rows = self._arranged()
+        where = {e.id: r for r, e in enumerate(self.rows)}
+        self.changePersistentIndexList(old, [self.index(where[i], o.column()) for i, o in zip(ids, old)])
+        self.layoutChanged.emit()
+
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.entries)
+        return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+        if orientation == Qt.Horizontal and role == _DISPLAY:
             return COLUMNS[section]
-        if orientation == Qt.Horizontal and role == Qt.ToolTipRole and section == 3:
+        if orientation == Qt.Horizontal and role == _TOOLTIP and section == 3:
             return "accepted claims linked to this source"
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        e = self.entries[index.row()]
+        e = self.rows[index.row()]
         col = index.column()
-        if role in (Qt.DisplayRole, Qt.ToolTipRole):
-            if col == 0:
-                return e.name
-            if col == 1:
-                return ", ".join(e.aliases)
-            if col == 2:
-                return f"{e.reliability} — {RELIABILITY[e.reliability]}" if e.reliability else UNGRADED
+        if role == _DISPLAY:
+            return self._cells[e.id][col]
+        if role == _TOOLTIP:
             if col == 3:
-                return str(e.accepted_claims) if role == Qt.DisplayRole else \
-                    f"{e.accepted_claims} accepted claim(s), {e.claims - e.accepted_claims} suggested"
-            return (e.note or "").replace("\n", " ")
-        if role == _ID_ROLE:
+                return f"{e.accepted_claims} accepted claim(s), {e.claims - e.accepted_claims} suggested"
+            return self._cells[e.id][col] or None
+        if role == _ID:
             return e.id
-        if role == _SORT_ROLE:
-            return (e.name.casefold(), ", ".join(e.aliases).casefold(), e.reliability or "Z",
-                    e.accepted_claims, (e.note or "").casefold())[col]
-        if role == Qt.BackgroundRole and e.reliability:
-            return self._brushes[e.reliability]
-        if role == Qt.ForegroundRole:
+        if role == _BACKGROUND:
+            return self._brushes[e.reliability] if e.reliability else None
+        if role == _FOREGROUND:
             return self._text
-        if role == Qt.TextAlignmentRole and col == 3:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == _ALIGN and col == 3:
+            return _RIGHT
         return None
 
 
-class _FilterModel(QSortFilterProxyModel):
-    """Sorts by each column's own key; filters on the name and the aliases."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.needle = ""
-        self.setSortRole(_SORT_ROLE)
-
-    def set_needle(self, text: str) -> None:
-        self.needle = text.strip().casefold()
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        if not self.needle:
-            return True
-        e = self.sourceModel().entries[row]
-        return self.needle in e.name.casefold() or any(self.needle in a.casefold() for a in e.aliases)
+_SORT_KEYS = (
+    lambda e: e.name.casefold(),
+    lambda e: ", ".join(e.aliases).casefold(),
+    lambda e: e.reliability or "Z",   # ungraded after F
+    lambda e: e.accepted_claims,
+    lambda e: (e.note or "").casefold(),
+)
 
 
 class SourcesDialog(QDialog):
@@ -127,6 +150,7 @@ class SourcesDialog(QDialog):
         self._sources: dict[int, RegistryEntry] = {}
         self._suggestions: list[MergeSuggestion] = []
         self._suggestions_stale = True
+        self._signature: tuple | None = None
         self.setWindowTitle("Sources")
         self.resize(1100, 640)
         self._build()
@@ -141,10 +165,8 @@ class SourcesDialog(QDialog):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.model = RegistryModel(self)
-        self.proxy = _FilterModel(self)
-        self.proxy.setSourceModel(self.model)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -156,12 +178,11 @@ class SourcesDialog(QDialog):
         for col in range(len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((220, 150, 150, 60)):
+        for col, width in enumerate((220, 130, 135, 50)):
             self.table.setColumnWidth(col, width)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.AscendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        self.table.installEventFilter(self)
         self.count_label = QLabel("")
         self.count_label.setStyleSheet("color: #555")
         left = QWidget()
@@ -186,7 +207,6 @@ class SourcesDialog(QDialog):
         self.aliases_list = QListWidget()
         self.aliases_list.setMaximumHeight(90)
         self.aliases_list.setToolTip("the other names of this source; U (or Delete) un-merges one")
-        self.aliases_list.installEventFilter(self)
         self.aliases_list.itemSelectionChanged.connect(self._on_alias_selected)
         self.unmerge_button = QPushButton("&Un-merge")
         self.unmerge_button.setToolTip("split the selected name off this source (U)")
@@ -206,6 +226,7 @@ class SourcesDialog(QDialog):
         self.note_edit.setPlaceholderText("why this grade, who the source is…")
         self.note_edit.setTabChangesFocus(True)
         self.note_button = QPushButton("Save n&ote")
+        self.note_button.setToolTip("save the note (Ctrl+Enter in the note)")
         self.note_button.clicked.connect(self._on_save_note)
         form = QFormLayout()
         form.addRow("Name:", name_row)
@@ -236,9 +257,8 @@ class SourcesDialog(QDialog):
         self.suggestion_view = QTreeWidget()
         self.suggestion_view.setRootIsDecorated(False)
         self.suggestion_view.setUniformRowHeights(True)
-        self.suggestion_view.setHeaderLabels(("Name", "is likely", "why", "claims"))
+        self.suggestion_view.setHeaderLabels(("This name", "is likely", "because it is", "claims"))
         self.suggestion_view.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.suggestion_view.installEventFilter(self)
         self.suggestion_view.itemActivated.connect(lambda *_: self._on_merge_suggestion())
         self.suggestion_view.itemSelectionChanged.connect(self._on_suggestion_selected)
         sh = self.suggestion_view.header()
@@ -252,7 +272,7 @@ class SourcesDialog(QDialog):
         self.merge_suggestion_button = QPushButton("Merge (&Enter)")
         self.merge_suggestion_button.setToolTip("the name becomes a name of the source it is likely")
         self.merge_suggestion_button.clicked.connect(self._on_merge_suggestion)
-        self.keep_other_button = QPushButton("Keep the &other name")
+        self.keep_other_button = QPushButton("Keep the o&ther name")
         self.keep_other_button.setToolTip("merge the other way round: keep the name on the left (O)")
         self.keep_other_button.clicked.connect(lambda: self._on_merge_suggestion(keep_other=True))
         self.not_same_button = QPushButton("&Different sources")
@@ -296,6 +316,9 @@ class SourcesDialog(QDialog):
                   self.unmerge_button, self.merge_suggestion_button, self.keep_other_button,
                   self.not_same_button, self.undo_button):
             b.setAutoDefault(False)  # Enter in a field or a list is never a stray button press
+        # Keys on the table, the suggestions, the aliases and the note (installed once all exist).
+        for w in (self.table, self.suggestion_view, self.aliases_list, self.note_edit):
+            w.installEventFilter(self)
         QShortcut(QKeySequence.Undo, self, self.undo)
         QShortcut(QKeySequence.Redo, self, self.redo)
         QShortcut(QKeySequence("Ctrl+Y"), self, self.redo)
@@ -325,7 +348,16 @@ class SourcesDialog(QDialog):
             return
         self._suggestions_stale = False
         current = self.current_suggestion()
-        self._suggestions = merge_suggestions(self.project, list(self._sources.values()))
+        entries = list(self._sources.values())
+        # With no source confirmed there is nothing to merge into: the candidates are not read.
+        candidates = candidate_names(self.project) if entries else {}
+        # A grade or a note changes no name: the suggestions stay as they are.
+        signature = (tuple((e.id, e.name, tuple(e.aliases), e.accepted_claims) for e in entries),
+                     tuple(sorted(candidates.items())), not_same_pairs(self.project))
+        if signature == self._signature:
+            return
+        self._signature = signature
+        self._suggestions = merge_suggestions(self.project, entries, candidates=candidates)
         view = self.suggestion_view
         view.clear()
         items = []
@@ -359,32 +391,32 @@ class SourcesDialog(QDialog):
 
     def row_values(self) -> list[tuple[str, str, str, int]]:
         """What the table shows, in its order: name, aliases, reliability, accepted claims."""
-        p = self.proxy
-        return [(p.index(r, 0).data(), p.index(r, 1).data(), p.index(r, 2).data(),
-                 int(p.index(r, 3).data())) for r in range(p.rowCount())]
+        m = self.model
+        return [(m.index(r, 0).data(), m.index(r, 1).data(), m.index(r, 2).data(),
+                 int(m.index(r, 3).data())) for r in range(m.rowCount())]
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self.proxy.index(r, 0).data(_ID_ROLE) for r in rows]
+        return [self.model.rows[r].id for r in rows if r < len(self.model.rows)]
 
     def select_ids(self, ids: list[int]) -> None:
-        wanted = set(ids)
+        where = {e.id: r for r, e in enumerate(self.model.rows)}
+        rows = sorted(where[i] for i in ids if i in where)
         selection = QItemSelection()
-        first = None
-        for r in range(self.proxy.rowCount()):
-            index = self.proxy.index(r, 0)
-            if index.data(_ID_ROLE) in wanted:
-                selection.select(index, self.proxy.index(r, len(COLUMNS) - 1))
-                first = first or index
+        for r in rows:
+            selection.select(self.model.index(r, 0), self.model.index(r, len(COLUMNS) - 1))
         sm = self.table.selectionModel()
         sm.select(selection, QItemSelectionModel.ClearAndSelect)
-        if first is not None:
+        if rows:
+            first = self.model.index(rows[0], 0)
             sm.setCurrentIndex(first, QItemSelectionModel.NoUpdate)
             self.table.scrollTo(first)
 
     @Slot()
     def _apply_filter(self, *_: object) -> None:
-        self.proxy.set_needle(self.filter_edit.text())
+        selected = self.selected_ids()
+        self.model.set_needle(self.filter_edit.text())
+        self.select_ids(selected)
 
     @Slot()
     def _on_selection_changed(self, *_: object) -> None:
@@ -587,7 +619,14 @@ class SourcesDialog(QDialog):
             self.merge(b.id, a.id)
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() != QEvent.KeyPress or event.modifiers() & ~(Qt.KeypadModifier | Qt.ShiftModifier):
+        if event.type() != QEvent.KeyPress:
+            return super().eventFilter(obj, event)
+        if obj is self.note_edit:
+            if event.key() in (Qt.Key_Return, Qt.Key_Enter) and event.modifiers() & Qt.ControlModifier:
+                self._on_save_note()
+                return True
+            return super().eventFilter(obj, event)
+        if event.modifiers() & ~(Qt.KeypadModifier | Qt.ShiftModifier):
             return super().eventFilter(obj, event)
         key, text = event.key(), event.text().upper()
         if obj is self.table:
