@@ -102,7 +102,7 @@ def _runs(tokens: tuple[str, ...], most_left_out: int) -> Iterable[tuple[int, in
     longest first."""
     n = len(tokens)
     for length in range(n - 1, max(0, n - most_left_out - 1), -1):
-        for start in range(0, n - length + 1):
+        for start in range(n - length + 1):
             yield start, start + length
 
 

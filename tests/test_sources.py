@@ -20,12 +20,12 @@ from tests.conftest import shared_path
 from tests.test_cli import cli, one_error_line
 
 TEXTS = [
-    "Government forces shelled Homs on Monday, Reuters reported. Twelve people were killed, the "
-    "Syrian Observatory for Human Rights said.",
-    "Rebels retook the town overnight, REUTERS said. He said the road was cut. The Syrian "
-    "Observatory said 40 fighters died.",
-    "Russian jets struck Aleppo, a UN spokesman said. The Britain-based Syrian Observatory for "
-    "Human Rights said 9 civilians died.",
+    ("Government forces shelled Homs on Monday, Reuters reported. Twelve people were killed, the "
+     "Syrian Observatory for Human Rights said."),
+    ("Rebels retook the town overnight, REUTERS said. He said the road was cut. The Syrian "
+     "Observatory said 40 fighters died."),
+    ("Russian jets struck Aleppo, a UN spokesman said. The Britain-based Syrian Observatory for "
+     "Human Rights said 9 civilians died."),
 ]
 
 
@@ -296,6 +296,10 @@ def test_migrating_a_v1_project_keeps_what_an_analyst_touched(project_path, nlp)
     _mark_v1(project_path)
     texts_before = {cid: text for text, cid in claims.items()}
     events_before = sqlite3.connect(project_path).execute("SELECT count(*) FROM events").fetchone()
+    # Read-only, the old file is listed as stored, with a note (a read never migrates).
+    r = cli("sources", project_path, "--json")
+    assert r.returncode == 0 and "written by an older Credence" in r.stderr
+    assert len(json.loads(r.stdout)["sources"]) == 8
 
     with Project(project_path) as project:                               # migrates
         assert project.schema_version == 2 and project.setting("schema_version") == "2"

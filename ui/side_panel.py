@@ -31,11 +31,12 @@ REGISTRY_TIP = ("the source registry entry this claim's source is (C then S sets
 
 
 def candidate_text(candidate: str, entry: Source | None) -> str:
-    """How the registry field shows a source the model proposed (not a registry entry yet)."""
+    """How the registry field shows a source the model proposed (not a registry entry yet): its
+    name, or the entry of that name it would link to, marked "proposed" (the tooltip says more)."""
     if entry is not None:
-        return f"“{_short(candidate, 60)}” proposed · is “{_short(entry.name, 40)}”" + (
-            f" [{entry.reliability}]" if entry.reliability else "")
-    return f"“{_short(candidate, 60)}” proposed · new source"
+        return f"{_short(entry.name, 60)}" + (f" [{entry.reliability}]" if entry.reliability else "") \
+            + " · proposed"
+    return f"“{_short(candidate, 60)}” · proposed"
 
 
 def candidate_tip(candidate: str, entry: Source | None) -> str:

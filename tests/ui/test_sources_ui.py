@@ -133,7 +133,7 @@ def test_side_panel_shows_the_proposed_source_until_it_is_confirmed(qtbot, windo
     go_to(qtbot, w, lambda it: it.kind == "claim" and m.claim_view() is not None
           and m.claim_view().parts.get("Source") == "Reuters")
     claim_id = m.current.id
-    assert w.side.registry.currentText() == "“Reuters” proposed · new source"
+    assert w.side.registry.currentText() == "“Reuters” · proposed"
     assert "not confirmed yet" in w.side.registry.toolTip()
     assert w.side.reliability.isEnabled()
     snap(qtbot, w, artifacts / "review-sources-proposed.png")
@@ -156,3 +156,14 @@ def test_side_panel_shows_the_proposed_source_until_it_is_confirmed(qtbot, windo
         ("suggested", "The United Nations", "B")]
     assert w.side.registry.currentText() == "The United Nations  [B]"
     assert w.side.heading.text() == "Claim (suggested)  ·  B?"
+
+    # In another article, a suggested claim whose proposed name is an entry already says so.
+    (geneva,) = stored(path, "SELECT id FROM documents WHERE name = 'geneva'")[0]
+    w.doc_list.select_document(geneva)
+    w.view.setFocus()
+    go_to(qtbot, w, lambda it: it.kind == "claim" and m.claim_view().parts.get("Source") == "Reuters")
+    assert w.side.registry.currentText() == "Reuters · proposed"
+    assert "links it to the registry entry “Reuters”" in w.side.registry.toolTip()
+    press(qtbot, w, K.Key_X)                   # rejecting leaves the registry as it is
+    assert stored(path, "SELECT name FROM sources ORDER BY name") == [("Reuters",), ("The United Nations",)]
+    snap(qtbot, w, artifacts / "review-sources-known.png")
