@@ -806,9 +806,10 @@ class Review:
             return None, None, {}, set()  # that entry went into another one, not this
         return former, keep_before, keep_after, moved
 
-    def mark_not_same(self, name_a: str, name_b: str) -> Changes:
-        """Two names the analyst says are different sources: their merge is not suggested again."""
-        a, b = pair_key(name_a, name_b)
+    def mark_not_same(self, name_a: str, name_b: str, *, key: tuple[str, str] | None = None) -> Changes:
+        """Two names the analyst says are different sources: their merge is not suggested again.
+        `key`: the pair as a suggestion holds it (normalised, sorted), when the caller has it."""
+        a, b = key if key is not None else pair_key(name_a, name_b)
         if not a or not b or a == b:
             raise ValueError("two different names are needed")
         with self.decision(f"not the same source: {name_a} and {name_b}") as d:

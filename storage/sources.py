@@ -85,6 +85,17 @@ def claim_source_text(project: Project, claim_id: int) -> str | None:
     return row[0] if row else None
 
 
+def claim_source(project: Project, claim_id: int) -> int | None:
+    """The registry entry a claim's source is: the one it is linked to, else the entry its
+    proposed name (source span) matches; None when neither (a name no analyst confirmed yet).
+    For counting sources across claims, suggested ones included, without writing anything."""
+    row = project.conn.execute("SELECT source_id FROM claims WHERE id = ?", (claim_id,)).fetchone()
+    if row is None or row[0] is not None:
+        return row[0] if row else None
+    name = candidate_name(claim_source_text(project, claim_id))
+    return find_source(project, name) if name else None
+
+
 def candidate_name(text: str | None) -> str | None:
     """The source name a claim's source span proposes, or None when it names no source
     ("he", "which": a name the analyst links by hand)."""

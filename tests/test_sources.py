@@ -15,7 +15,9 @@ from storage.ingest import store_documents
 from storage.preannotate import annotate
 from storage.project import Project
 from storage.review import Review, find_or_create_source
-from storage.sources import candidate_names, merge_suggestions, registry_entries
+from storage.sources import (
+    candidate_name, candidate_names, claim_source, merge_suggestions, registry_entries,
+)
 from tests.conftest import shared_path
 from tests.test_cli import cli, one_error_line
 
@@ -149,6 +151,23 @@ def test_preannotating_the_seed_article_leaves_the_registry_empty(project, nlp):
     assert check_project(project.path) == []
 
 
+def test_candidate_names_match_a_plain_read_of_every_claim(annotated):
+    project, _ = annotated
+    Review(project).accept_claim(claim_by_source(project)["Reuters"])
+    plain: dict[str, dict[str, int]] = {}
+    for (text,) in project.conn.execute(   # the reference: SQLite's substr, one claim at a time
+            "SELECT substr(d.text, s.start + 1, s.\"end\" - s.start) FROM claims c"
+            " JOIN spans s ON s.id = c.source_span_id JOIN documents d ON d.id = c.document_id"
+            " WHERE c.status = 'suggested' AND c.source_id IS NULL"):
+        name = candidate_name(text)
+        if name:
+            by = plain.setdefault(normalise_source_name(name), {})
+            by[name] = by.get(name, 0) + 1
+    expected = {k: (max(by, key=lambda n: (by[n], n)), sum(by.values())) for k, by in plain.items()}
+    assert candidate_names(project) == expected
+    assert expected["reuters"] == ("REUTERS", 1) and "he" not in expected
+
+
 def test_accepting_registers_a_source_once_and_undo_removes_it(annotated):
     project, claims = annotated
     review = Review(project)
@@ -156,6 +175,9 @@ def test_accepting_registers_a_source_once_and_undo_removes_it(annotated):
     assert changes.registry and source_names(project) == ["Reuters"]
     (entry,) = changes.sources
     assert linked(project, claims["Reuters"]) == "Reuters"
+    # A suggested claim's proposed name that is an entry already: counted as that source.
+    assert claim_source(project, claims["REUTERS"]) == entry and project.claim(claims["REUTERS"]).source_id is None
+    assert claim_source(project, claims["a UN spokesman"]) is None
     changes = review.accept_claim(claims["REUTERS"])       # the same name: the same entry
     assert source_names(project) == ["Reuters"] and changes.sources == set()
     assert project.claim(claims["REUTERS"]).source_id == entry
@@ -246,7 +268,9 @@ def test_different_sources_are_not_suggested_again(annotated):
     review.accept_claim(claims["the Syrian Observatory for Human Rights"])
     review.accept_claim(claims["The Syrian Observatory"])
     (s,) = [s for s in merge_suggestions(project) if s.other_id is not None]
-    review.mark_not_same(s.keep_name, s.name)
+    review.rename_source(s.keep_id, "SOHR (UK)")   # a new display name; the key stays
+    (s,) = [s for s in merge_suggestions(project) if s.other_id is not None]
+    review.mark_not_same(s.keep_name, s.name, key=s.key)
     assert all(x.other_id is None for x in merge_suggestions(project))
     review.undo()
     assert any(x.key == s.key for x in merge_suggestions(project))

@@ -528,7 +528,7 @@ class SourcesDialog(QDialog):
 
     def not_same(self, suggestion: MergeSuggestion) -> bool:
         return self._write("Different sources", lambda: self.review.mark_not_same(
-            suggestion.keep_name, suggestion.name)) is not None
+            suggestion.keep_name, suggestion.name, key=suggestion.key)) is not None
 
     def rename(self, source_id: int, name: str) -> bool:
         if not name.strip():
