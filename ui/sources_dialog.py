@@ -175,10 +175,11 @@ class SourcesDialog(QDialog):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.ElideRight)
         header = self.table.horizontalHeader()
-        for col in range(len(COLUMNS)):
+        # The name takes the room there is; the other columns keep a width the analyst can change.
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        for col, width in ((1, 120), (2, 135), (3, 50), (4, 110)):
             header.setSectionResizeMode(col, QHeaderView.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((220, 130, 135, 50)):
             self.table.setColumnWidth(col, width)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.AscendingOrder)
