@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BATCH_COMMANDS = {
-    "import", "annotate", "export", "stats", "check", "eval-claims", "train-claims",
+    "import", "annotate", "export", "stats", "sources", "check", "eval-claims", "train-claims",
     "backup", "demo-project",
 }
 

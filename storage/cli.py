@@ -16,6 +16,7 @@ from annotation import limits
 from annotation.pipeline import ModelNotInstalled
 from storage.export.registry import FORMATS as EXPORT_REGISTRY
 from storage.project import Project, ProjectError
+from storage.schema import SCHEMA_VERSION
 
 EXPORT_FORMATS = tuple(EXPORT_REGISTRY)
 IMPORT_FORMATS = ("txt", "html", "csv", "jsonl", "brat")
@@ -116,6 +117,11 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     s.add_argument("--with", dest="other", type=Path, metavar="OTHER",
                    help="with --agreement: compare with another analyst's copy of the project "
                         "(the articles both marked done)")
+
+    s = sub.add_parser("sources", help="list the source registry: name, aliases, reliability, "
+                                       "accepted claims")
+    s.add_argument("project", type=Path)
+    s.add_argument("--json", action="store_true", help="one JSON object: the registry's sources")
 
     s = sub.add_parser("check", help="check a project file (exit 0 when sound)")
     s.add_argument("project", type=Path)
@@ -276,6 +282,31 @@ def _print_agreement(agreement: dict) -> None:
             print(f"  {label:<12} F1 {value['f1']:.3f}  (pairs {value.get('pairs', '?')})")
 
 
+def _cmd_sources(args) -> int:
+    from storage.sources import registry_entries
+    _require_project(args.project)
+    with Project(args.project, readonly=True) as project:
+        entries = registry_entries(project)
+        old = project.schema_version < SCHEMA_VERSION
+    if old:
+        # Read-only, an older file is read as stored: the next writing open brings it up to date.
+        _err(f"note: {args.project} was written by an older Credence: its registry may still hold "
+             "names no analyst confirmed; opening it in the app (or any command that writes) "
+             "brings it up to date")
+    if args.json:
+        print(json.dumps({"sources": [e.as_json() for e in entries]}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{args.project}: {len(entries)} sources "
+          f"({sum(1 for e in entries if e.reliability)} graded, "
+          f"{sum(e.accepted_claims for e in entries)} accepted claims linked)")
+    for e in entries:
+        line = f"  {e.reliability or '-'}  {e.accepted_claims:>5}  {e.name}"
+        if e.aliases:
+            line += f"  (also: {'; '.join(e.aliases)})"
+        print(line)
+    return 0
+
+
 def _cmd_check(args) -> int:
     from storage.backup import list_backups, list_replaced, restore_backup
     from storage.check import check_project
@@ -355,7 +386,7 @@ def _cmd_backup(args) -> int:
 _COMMANDS: dict[str, Callable] = {
     "import": _cmd_import, "annotate": _cmd_annotate, "export": _cmd_export, "stats": _cmd_stats,
     "check": _cmd_check, "eval-claims": _cmd_eval_claims, "train-claims": _cmd_train_claims,
-    "demo-project": _cmd_demo_project, "backup": _cmd_backup,
+    "demo-project": _cmd_demo_project, "backup": _cmd_backup, "sources": _cmd_sources,
 }
 
 

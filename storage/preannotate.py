@@ -7,7 +7,6 @@ from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
 from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
 from storage.project import Project, now
-from storage.review import find_or_create_source
 
 
 @dataclass
@@ -138,13 +137,12 @@ def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, versi
                 "created_at": stamp, "updated_at": stamp}).last_pk
         if not ids:
             continue
-        source_id = None
-        if sug.source is not None:
-            source_id = find_or_create_source(project, doc.text[sug.source[0]:sug.source[1]])
+        # The source the model proposes stays with the claim (its source span) as a candidate:
+        # the registry holds only what an analyst confirmed (accepting the claim registers it).
         project.db["claims"].insert({
             "document_id": doc_id,
             **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
-            "source_id": source_id, "origin": "model", "status": "suggested", "model": version,
+            "source_id": None, "origin": "model", "status": "suggested", "model": version,
             "created_at": stamp, "updated_at": stamp})
         n += 1
     return n

@@ -14,6 +14,7 @@ from annotation.tokens import TokenEdges, Tokenizer
 from storage.changes import Changes
 from storage.project import DocumentRow, Project, StatusCounts
 from storage.review import Review
+from storage.sources import candidate_name, find_source
 
 NONE_LEFT = "No undecided suggestion left in this article: D marks it done, N opens the next"
 ALL_DECIDED = "Every suggestion in this article is decided: D marks it done, N opens the next"
@@ -64,6 +65,10 @@ class ClaimView:
     focus_text: str
     source: Source | None
     grade: str  # the combined Admiralty code, e.g. "C2" ("" when neither axis is graded)
+    # Not linked to the registry yet: the source name its source span proposes (registered when
+    # the claim is accepted or its source graded), and the entry of that name if there is one.
+    candidate: str | None = None
+    candidate_entry: Source | None = None
 
 
 @dataclass
@@ -294,8 +299,14 @@ class ReviewModel:
             parts[role] = self.span_text(span) if span else None
         focus = self.spans.get(self.focus_span) if self.focus_span else None
         source = self.project.source(c.source_id) if c.source_id is not None else None
+        candidate = entry = None
+        if source is None:
+            candidate = candidate_name(parts.get("Source"))
+            found = find_source(self.project, candidate) if candidate else None
+            entry = self.project.source(found) if found is not None else None
         return ClaimView(c, parts, focus, self.span_text(focus) if focus else "", source,
-                         admiralty_code(source.reliability if source else None, c.credibility))
+                         admiralty_code(source.reliability if source else None, c.credibility),
+                         candidate, entry)
 
     # -- navigation ------------------------------------------------------------------------------------
     def select(self, kind: str, item_id: int, focus: int | None = None) -> bool:
@@ -623,12 +634,13 @@ class ReviewModel:
         return self._after(self.review.grade_claim(c.id, grade or None), keep=("claim", c.id))
 
     def grade_source(self, grade: str | None) -> Changes:
+        """Grade the current claim's source; a name the model proposed joins the registry."""
         self._open_doc()
         c = self.current_claim()
-        if c is None or c.source_id is None:
+        if c is None or (c.source_id is None and c.source_span_id is None):
             raise NothingToDo("Reliability is graded on a claim's source: pick a claim with a source")
         grade = None if grade in (None, "0", "") else grade
-        return self._after(self.review.grade_source(c.source_id, grade), keep=("claim", c.id))
+        return self._after(self.review.grade_claim_source(c.id, grade), keep=("claim", c.id))
 
     def set_claim_source(self, source_id: int | None) -> Changes:
         c = self._claim_or("Make a claim current first")

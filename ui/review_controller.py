@@ -84,7 +84,7 @@ class ReviewController(QObject):
             return
         v = m.claim_view()
         self.side.show_claim(v.claim, v.parts, v.focus, v.focus_text, v.source, m.registry(),
-                             v.grade)
+                             v.grade, v.candidate, v.candidate_entry)
 
     def show_changes(self, changes: Changes) -> None:
         """Redraw from changes made elsewhere (the source registry) or just now, and pass them on."""
