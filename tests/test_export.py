@@ -442,8 +442,12 @@ def test_doccano_jsonl_reads_back(built, tmp_path, everything):
         assert row["text"] == doc_text(project, doc_id)
         got = sorted((a, b, lab, row["text"][a:b]) for a, b, lab in row["label"])
         assert got == sorted(want.get(doc_id, []))
-    if everything:
-        assert any("suggested spans" in n for n in summary.not_represented)
+        if everything:  # each span's status, parallel to "label"
+            statuses = dict(((a, b, lab), st) for a, b, lab, st in project.conn.execute(
+                "SELECT start, \"end\", label, status FROM spans WHERE document_id = ?", (doc_id,)))
+            assert row["span_status"] == [statuses[tuple(x)] for x in row["label"]]
+        else:
+            assert "span_status" not in row
 
 
 @pytest.mark.parametrize("everything", [True, False])
