@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from annotation.chunks import pipe_chunked
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
 from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
@@ -58,7 +59,9 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     stamp = now()
     with project.atomic():
         texts = _texts(project, doc_ids)
-        pipe = nlp.pipe(texts, batch_size=batch_size, n_process=n_process, as_tuples=True)
+        # Long texts are parsed in paragraph-aligned chunks; each doc's text is its document's.
+        pipe = pipe_chunked(nlp, texts, batch_size=batch_size, n_process=n_process,
+                            should_cancel=should_cancel)
         for i, (doc, doc_id) in enumerate(pipe, 1):
             stop_if_cancelled(should_cancel, "annotation cancelled")
             existing = {(s, e) for s, e in project.conn.execute(
