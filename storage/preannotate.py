@@ -136,6 +136,7 @@ def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, versi
         'SELECT s.start, s."end" FROM claims c JOIN spans s ON s.id = c.cue_span_id'
         " WHERE c.document_id = ?", (doc_id,))}
     n = 0
+    text = doc.text  # spaCy joins it from the tokens on every access: once, not per claim
     for sug in detector(doc):
         if sug.cue is not None and tuple(sug.cue) in existing_cues:
             continue
@@ -151,7 +152,7 @@ def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, versi
             continue
         source_id = None
         if sug.source is not None:
-            source_id = find_or_create_source(project, doc.text[sug.source[0]:sug.source[1]])
+            source_id = find_or_create_source(project, text[sug.source[0]:sug.source[1]])
         project.db["claims"].insert({
             "document_id": doc_id,
             **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
