@@ -51,6 +51,8 @@ def p95(values: list[float]) -> float:
 def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
+    from ui.app import prepare_qt
+    prepare_qt()  # as the app starts Qt
     app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="credence-bench-"))
     QSettings.setDefaultFormat(QSettings.IniFormat)

@@ -1,6 +1,7 @@
 """Start the desktop app: `python main.py [PROJECT | demo]`."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,8 +13,18 @@ from ui import ops
 from ui.main_window import MainWindow
 
 
+def prepare_qt() -> None:
+    """Settings Qt reads when it starts: call before the QApplication is made."""
+    # Qt's raster engine hands larger fills to a pool of threads and waits for them; for the
+    # small areas a review repaints the hand-offs cost more than the fills (130–260 thread
+    # switches per article switch, each a wait on a busy machine). Qt's own switch keeps
+    # painting on the UI thread.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
 def run_app(argv: list[str]) -> int:
     """Show the window at once; open the project (building the demo off the UI thread first)."""
+    prepare_qt()
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "credence"])
     app.setOrganizationName("Credence")
     app.setApplicationName("Credence")

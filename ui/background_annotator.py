@@ -16,12 +16,21 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from annotation.progress import Cancelled
 from storage.background_annotation import (
-    annotated_count, next_batch, parse, pending_count, set_wanted, store,
+    annotated_count,
+    next_batch,
+    parse,
+    pending_count,
+    set_wanted,
+    store,
 )
-from storage.project import Project
+from storage.project import Project, ProjectError
 from ui import ops
 
 RETRY_MS = 150  # while a project op runs: try storing again this much later
+# A batch with more text than this (a very long article: tens of thousands of suggestions) is
+# stored on the worker as an op that uses the project, decisions waiting meanwhile, instead of
+# holding the window for the seconds its transaction takes.
+STORE_ON_UI_THREAD_CHARS = 100_000
 
 
 class BackgroundAnnotator(QObject):
@@ -45,6 +54,7 @@ class BackgroundAnnotator(QObject):
         self.stored_documents = 0   # stored by this run
         self._cancelled = False
         self._parsed: list | None = None  # a parsed batch waiting to be stored
+        self._chars = 0  # the characters of the batch being parsed
 
     def start(self) -> bool:
         """Begin (or go on with) the pending documents; False when there are none."""
@@ -85,6 +95,7 @@ class BackgroundAnnotator(QObject):
             set_wanted(self.project, False)
             self._finish("done")
             return
+        self._chars = sum(len(text) for text, _doc_id in batch.items)
         self.op = ops.run_in_background(
             self.parent_widget, "Pre-annotating in the background",
             lambda progress, should_cancel, b=batch: parse(self.nlp, b, should_cancel),
@@ -106,10 +117,24 @@ class BackgroundAnnotator(QObject):
             QTimer.singleShot(RETRY_MS, self._store)
             return
         parsed, self._parsed = self._parsed, None
+        if self._chars > STORE_ON_UI_THREAD_CHARS:
+            project, nlp = self.project, self.nlp
+            self.op = ops.run_in_background(
+                self.parent_widget, "Storing the suggestions for a long article",
+                lambda progress, should_cancel: store(project, nlp, parsed),
+                lambda summary: self._stored(summary, parsed), cancellable=False,
+                on_error=self._on_op_error, show_after_ms=-1)
+            return
         try:
             summary = store(self.project, self.nlp, parsed)
-        except Exception as exc:  # a disk error: the batch was rolled back
+        except ProjectError as exc:  # the disk refused it: the batch was rolled back
             self._on_op_error(exc)
+            return
+        self._stored(summary, parsed)
+
+    def _stored(self, summary, parsed: list) -> None:
+        self.op = None
+        if not self.running:
             return
         self.stored_documents += summary.documents
         self.done_count += summary.documents

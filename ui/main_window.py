@@ -1,6 +1,7 @@
 """The main window: document list | article view | side panel, menus from the action table."""
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -266,6 +267,11 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, nlp) -> None:
         self.nlp = nlp
+        # The model is hundreds of thousands of long-lived objects: a full collection walking
+        # them holds the window 100-200 ms at some later keypress. Freeze them (and Qt's) out
+        # of the collector's walks, once; what is made from then on is collected as usual.
+        if not gc.get_freeze_count():
+            gc.freeze()
         self.model_label.setText(f"Model: {model_version(nlp)}")
         if self._annotate_when_loaded:
             self._annotate_when_loaded = False

@@ -111,7 +111,8 @@ def problem(plugin: Path | None = None, ldd: str | None = None) -> str | None:
     if plugin is None or ldd is None:
         return None
     try:
-        done = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=30)
+        done = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=30,
+                              check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     missing = missing_libraries(done.stdout + done.stderr)
