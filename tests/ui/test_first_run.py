@@ -78,14 +78,20 @@ def test_first_run_reads_the_seed_article_while_the_rest_is_annotated(
     qtbot.keyClick(w.view, Qt.Key_A)
     table = "claims" if first.kind == "claim" else "spans"
     assert stored(path, f"SELECT status FROM {table} WHERE id = ?", (first.id,)) == [("accepted",)]
-    qtbot.waitUntil(lambda: bg.annotated_count(w.project) >= 4, timeout=60000)
-    assert "Pre-annotating:" in w.annotating_label.text()
-    assert 0 < w.annotating_bar.value() <= w.annotating_bar.maximum() == N_FAKES + 1
-    snap(qtbot, w, artifacts / "first-run-02-annotating.png")
+    seen = []
 
+    def on_progress(done: int, total: int) -> None:
+        # Cancel as soon as a few articles are in, whatever the machine's speed.
+        seen.append((done, total, w.annotating_label.text(), w.annotating_bar.value()))
+        if done >= 4 and len(seen) == sum(1 for d, *_ in seen if d < 4) + 1:
+            snap(qtbot, w, artifacts / "first-run-02-annotating.png")
+            qtbot.mouseClick(w.annotating_cancel, Qt.LeftButton)
+    w.annotator.progressed.connect(on_progress)
     # Cancel: what is stored stays, the rest is left for the next start.
-    qtbot.mouseClick(w.annotating_cancel, Qt.LeftButton)
-    qtbot.waitUntil(lambda: w.annotator is None, timeout=30000)
+    qtbot.waitUntil(lambda: w.annotator is None, timeout=120000)
+    done, total, label, bar = next(s for s in seen if s[0] >= 4)
+    assert total == N_FAKES + 1 and label == f"Pre-annotating: {done} of {total} articles"
+    assert bar == done
     done = bg.annotated_count(w.project)
     assert 0 < done < N_FAKES + 1, "cancelled before the end"
     assert not w.annotating_label.isVisible() and not w.annotating_cancel.isVisible()
