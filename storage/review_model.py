@@ -193,6 +193,11 @@ class ReviewModel:
         ).fetchone()
         return row is not None and (row[0] > LONG_CHARS or row[1] > LONG_SPANS)
 
+    def set_tokens(self, doc_id: int, tokens: TokenEdges) -> None:
+        """Token edges made elsewhere (a background thread, for a long article) for `doc_id`."""
+        if doc_id == self.doc_id and self._edges is None:
+            self._edges = tokens
+
     def adopt(self, article: OpenedArticle) -> None:
         """Make an article read by `read_article` the open one, its first undecided item current."""
         self._edges = article.tokens

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from annotation.model import CLAIM_ROLES
-from annotation.tokens import tokenizer
+from annotation.tokens import TokenEdges, tokenizer
 from storage.changes import Changes
 from storage.project import Project, ProjectError
 from storage.review_model import NONE_LEFT, OpenedArticle, ReviewModel, read_article
@@ -101,7 +101,7 @@ class ReviewController(QObject):
         def read(progress, should_cancel) -> OpenedArticle:
             # Its own read-only connection: the window's stays free for decisions meanwhile.
             with Project(path, readonly=True) as project:
-                return read_article(project, doc_id, tokens=tokenizer())
+                return read_article(project, doc_id)
 
         self._load_op = ops.run_in_background(
             self.view.window(), "Opening the article", read,
@@ -116,6 +116,13 @@ class ReviewController(QObject):
         self._steps = self.view.show_document_steps(model.text, model.spans.values())
         self._first_step = True
         self._on_step()
+        # Its tokens (for snapping selections) meanwhile: seconds of spaCy on 4.8 MB.
+        doc_id, text = article.doc_id, article.text
+        ops.run_in_background(
+            self.view.window(), "Reading the article's tokens",
+            lambda progress, should_cancel: TokenEdges(text, tokenizer()),
+            lambda edges: model.set_tokens(doc_id, edges), cancellable=False, show_after_ms=-1,
+            uses_project=False)
 
     def _on_step(self) -> None:
         """Show the next pieces of a long article, for at most STEP_BUDGET_S, then let events run."""
