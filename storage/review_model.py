@@ -89,8 +89,8 @@ LONG_SPANS = 6_000
 
 
 def read_article(project: Project, doc_id: int, *, tokens: Tokenizer | None = None) -> OpenedArticle:
-    """Read an article whole and make its items (no state of a ReviewModel involved); with
-    `tokens`, its token edges too (what a background thread does for a long article)."""
+    """Read an article whole and make its items (no state of a ReviewModel involved); its
+    spans come in order of start. With `tokens`, its token edges too."""
     article = OpenedArticle(doc_id, project.document_text(doc_id),
                             {s.id: s for s in project.spans(doc_id)},
                             {c.id: c for c in project.claims(doc_id)})
@@ -513,10 +513,10 @@ class ReviewModel:
         reliabilities = self._reliabilities()
         out = []
         for c in self.claims.values():
-            if c.status == "rejected" or (c.credibility is None and c.source_id is None):
-                continue  # nothing graded (most suggested claims: cheap to pass over)
-            code = admiralty_code(reliabilities.get(c.source_id) if c.source_id else None,
-                                  c.credibility)
+            reliability = reliabilities.get(c.source_id) if c.source_id else None
+            if c.status == "rejected" or (c.credibility is None and reliability is None):
+                continue  # nothing graded (most suggested claims): passed over before its parts
+            code = admiralty_code(reliability, c.credibility)
             parts = self._parts(c)
             if code and parts:
                 first = min(parts, key=lambda p: p.start)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import random
 
+from hypothesis import given, settings, strategies as st
+
 from annotation.model import ClaimRecord, NewDocument, SpanRecord
+from annotation.tokens import TokenEdges, tokenizer
 from storage.ingest import store_documents
 from storage.project import Project
 from storage.review_model import ReviewModel, build_items, read_article
@@ -83,3 +86,22 @@ def test_an_article_read_elsewhere_opens_as_the_plain_path(project_path):
             (plain.doc_id, plain.text, plain.spans, plain.claims, plain.items, plain.part_of,
              plain.current, plain.focus_span)
         assert m.is_long(doc_id) is False
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("ab. ,\n'-😀é") + ["U.S.", "don't", "http://x.io/a", "  "]),
+                max_size=120).map("".join),
+       st.integers(min_value=1, max_value=40))
+def test_tokens_made_in_pieces_are_the_tokens_of_the_whole_text(text, piece):
+    """A long article's tokens are made a piece at a time (off the UI thread): the same edges."""
+    whole = TokenEdges(text, tokenizer())
+    pieces = TokenEdges.in_pieces(text, tokenizer(), piece_chars=piece)
+    assert (pieces.starts, pieces.ends) == (whole.starts, whole.ends)
+
+
+def test_tokens_in_pieces_on_a_real_article():
+    from tests.conftest import shared_path
+    text = shared_path("seed", "homs-offensive.txt").read_text(encoding="utf-8") * 3
+    whole = TokenEdges(text, tokenizer())
+    pieces = TokenEdges.in_pieces(text, tokenizer(), piece_chars=300)
+    assert (pieces.starts, pieces.ends) == (whole.starts, whole.ends) and len(whole) > 1000

@@ -191,19 +191,25 @@ class ArticleView(QPlainTextEdit):
         # The highlighter colours each block as setPlainText lays it out: one pass, no extra.
         self.setPlainText(display_text(text))
 
-    def show_document_steps(self, text: str, spans: Iterable[Span],
-                            piece_chars: int | None = None) -> Iterator[int]:
+    def show_document_steps(self, text: str, spans: Iterable[Span], piece_chars: int | None = None,
+                            *, in_order: bool = False) -> Iterator[int]:
         """show_document for a long article, in steps run between events: the text a piece at a
         time (cut after a line break), each piece with the spans that start in it, so no step
         holds the window long. Yields how many characters are shown so far; the drawing at the
-        end is show_document's."""
+        end is show_document's. `in_order`: the spans come sorted by start already."""
         piece_chars = piece_chars or PIECE_CHARS
-        self._begin(text, spans)
-        self._pieces = {}
+        self.setPlainText("")
+        self._begin_text(text)
+        self._spans, self._pieces = {}, {}
         self._sorted, self._starts, self._longest = [], [], 0
         self._bars, self._bar_starts, self._bar_longest = [], [], 0
+        yield 0  # scanning the text is a step of its own, and so is taking in the spans
+        self._begin_spans(spans)
+        yield 0
         shown = display_text(text)
-        ordered = sorted(self._spans.values(), key=lambda s: s.start)
+        ordered = list(self._spans.values())
+        if not in_order:
+            ordered.sort(key=lambda s: s.start)
         j, n = 0, len(ordered)
         start = 0
         cursor = QTextCursor(self.document())
@@ -231,13 +237,16 @@ class ArticleView(QPlainTextEdit):
             self._index()
 
     def _begin(self, text: str, spans: Iterable[Span]) -> None:
+        self._begin_text(text)
+        self._begin_spans(spans)
+
+    def _begin_text(self, text: str) -> None:
         self._text = text
         self._map = OffsetMap(text)
         # No character outside the BMP: Qt positions are the code-point offsets themselves.
         self._same_offsets = self._map.qt_length == self._map.length
         self._outlines = []
         self._band = None
-        self._spans = {s.id: s for s in spans}
         self._codes = []
         # Qt's plain-text layout aligns every paragraph left; justified text is laid out
         # right-aligned in a right-to-left paragraph, so an article in such a script reads as
@@ -245,6 +254,9 @@ class ArticleView(QPlainTextEdit):
         option = self.document().defaultTextOption()
         option.setAlignment(Qt.AlignJustify if _RTL.search(text) else Qt.AlignLeft)
         self.document().setDefaultTextOption(option)
+
+    def _begin_spans(self, spans: Iterable[Span]) -> None:
+        self._spans = {s.id: s for s in spans}
 
     def _add_pieces(self, pieces: list, spans: list[Span]) -> None:
         """Index the pieces of spans that start after every span indexed so far (one step of a

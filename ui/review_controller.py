@@ -7,6 +7,7 @@ refreshes the list, the counts and the Edit menu.
 """
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 
@@ -45,6 +46,7 @@ class ReviewController(QObject):
         self.label_picker: LabelPicker | None = None   # E's picker while open
         # A long article being opened: its id, the view's remaining steps, the read op.
         self.loading: int | None = None
+        self._gc_paused = False  # the collector was switched off while a long article opens
         self._steps: Iterator[int] | None = None
         self._load_op: ops.Op | None = None
         self._step_timer = QTimer(self)
@@ -91,6 +93,11 @@ class ReviewController(QObject):
     def _open_long(self, doc_id: int) -> None:
         m = self.model
         m.adopt(OpenedArticle())  # nothing to decide until it is read
+        # Hundreds of thousands of objects are about to be made (on both threads): the garbage
+        # collector would walk them all again and again, 150-190 ms each time, holding the
+        # GIL. It waits until the article is shown, then they are frozen out of its walks
+        # (spans and their drawing hold no cycles: closing the article still frees them).
+        self._pause_gc()
         self.loading = doc_id
         self.view.clear_document()
         self.side.show_nothing("Opening a long article…")
@@ -103,24 +110,26 @@ class ReviewController(QObject):
             with Project(path, readonly=True) as project:
                 return read_article(project, doc_id)
 
-        self._load_op = ops.run_in_background(
+        op = self._load_op = ops.run_in_background(
             self.view.window(), "Opening the article", read,
-            lambda article: self._on_read(m, article), cancellable=True, show_after_ms=-1,
+            lambda article: self._on_read(op, m, article), cancellable=True, show_after_ms=-1,
             uses_project=False)
 
-    def _on_read(self, model: ReviewModel, article: OpenedArticle) -> None:
+    def _on_read(self, op: ops.Op, model: ReviewModel, article: OpenedArticle) -> None:
+        if op is not self._load_op or self.model is not model:
+            return  # another article (or the same again, or a project) was opened meanwhile
         self._load_op = None
-        if self.model is not model or self.loading != article.doc_id:
-            return  # another article (or project) was opened meanwhile
         model.adopt(article)
-        self._steps = self.view.show_document_steps(model.text, model.spans.values())
+        # Read in order of start (read_article): the view need not sort 100,000 spans.
+        self._steps = self.view.show_document_steps(model.text, model.spans.values(),
+                                                    in_order=True)
         self._first_step = True
         self._on_step()
         # Its tokens (for snapping selections) meanwhile: seconds of spaCy on 4.8 MB.
         doc_id, text = article.doc_id, article.text
         ops.run_in_background(
             self.view.window(), "Reading the article's tokens",
-            lambda progress, should_cancel: TokenEdges(text, tokenizer()),
+            lambda progress, should_cancel: TokenEdges.in_pieces(text, tokenizer()),
             lambda edges: model.set_tokens(doc_id, edges), cancellable=False, show_after_ms=-1,
             uses_project=False)
 
@@ -132,17 +141,18 @@ class ReviewController(QObject):
         deadline = time.perf_counter() + STEP_BUDGET_S
         while True:
             try:
-                next(self._steps)
+                shown = next(self._steps)
             except StopIteration:
                 self._steps = None
                 self.loading = None
+                self._resume_gc(freeze=True)
                 # Show where the first suggestion is, unless the analyst has scrolled meanwhile.
                 m.reveal = self.view.verticalScrollBar().value() == 0
                 self._show_current()
                 self.side.set_doc_labels(m.doc_labels())
                 self.message.emit(f"Opened: {len(m.text):,} characters, {len(m.spans):,} spans")
                 return
-            if self._first_step:  # the beginning is on screen: its codes and current item too
+            if self._first_step and shown:  # the beginning is on screen: its codes and item too
                 self._first_step = False
                 self.view.set_claim_codes(m.claim_codes())
                 o = m.outline()
@@ -152,7 +162,20 @@ class ReviewController(QObject):
                 break
         self._step_timer.start(0)
 
+    def _pause_gc(self) -> None:
+        if not self._gc_paused:
+            self._gc_paused = gc.isenabled()
+            gc.disable()
+
+    def _resume_gc(self, freeze: bool = False) -> None:
+        if freeze:
+            gc.freeze()
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
     def _stop_loading(self) -> None:
+        self._resume_gc()
         self._step_timer.stop()
         self._steps = None
         self.loading = None
