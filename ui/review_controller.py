@@ -100,6 +100,7 @@ class ReviewController(QObject):
         self._pause_gc()
         self.loading = doc_id
         self.view.clear_document()
+        self.view.setPlaceholderText("Opening a long article: it appears piece by piece…")
         self.side.show_nothing("Opening a long article…")
         self.side.set_doc_labels([], enabled=False)
         self.message.emit("Opening a long article: it appears piece by piece")
@@ -145,6 +146,7 @@ class ReviewController(QObject):
             except StopIteration:
                 self._steps = None
                 self.loading = None
+                self.view.setPlaceholderText("No article open")
                 self._resume_gc(freeze=True)
                 # Show where the first suggestion is, unless the analyst has scrolled meanwhile.
                 m.reveal = self.view.verticalScrollBar().value() == 0
@@ -175,6 +177,7 @@ class ReviewController(QObject):
             gc.enable()
 
     def _stop_loading(self) -> None:
+        self.view.setPlaceholderText("No article open")
         self._resume_gc()
         self._step_timer.stop()
         self._steps = None
