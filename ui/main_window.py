@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.controller = ReviewController(self.view, self.side, is_busy=ops.is_busy)
         self.controller.changed.connect(self._on_changes)
         self.controller.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.controller.opened.connect(lambda _doc_id: self._refresh_doc_labels())
         self.doc_list.document_chosen.connect(self._on_document_chosen)
         self.view.context_requested.connect(self._on_context_requested)
         ops.busy_notifier().busyChanged.connect(self._on_busy_changed)

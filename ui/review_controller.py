@@ -35,6 +35,7 @@ class ReviewController(QObject):
 
     changed = Signal(object)   # Changes: after every decision, undo and redo
     message = Signal(str)      # one line for the status bar
+    opened = Signal(object)    # document id: a long article is shown whole (opened late)
 
     def __init__(self, view: ArticleView, side: SidePanel, is_busy: Callable[[], bool] = lambda: False):
         super().__init__()
@@ -48,6 +49,7 @@ class ReviewController(QObject):
         self.loading: int | None = None
         self._gc_paused = False  # the collector was switched off while a long article opens
         self._steps: Iterator[int] | None = None
+        self._first_step = False
         self._load_op: ops.Op | None = None
         self._step_timer = QTimer(self)
         self._step_timer.setSingleShot(True)
@@ -153,6 +155,7 @@ class ReviewController(QObject):
                 self._show_current()
                 self.side.set_doc_labels(m.doc_labels())
                 self.message.emit(f"Opened: {len(m.text):,} characters, {len(m.spans):,} spans")
+                self.opened.emit(m.doc_id)
                 return
             if self._first_step and shown:  # the beginning is on screen: its codes and item too
                 self._first_step = False
