@@ -2,6 +2,8 @@
 between, and a run stopped or killed anywhere goes on later without redoing or duplicating."""
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 import subprocess
@@ -114,6 +116,7 @@ with Project({path!r}) as p:
 """
 
 
+@pytest.mark.slow
 def test_a_killed_run_goes_on_where_it_stopped(tmp_path, project_path, nlp):
     with Project(project_path) as p:
         store_documents(p, articles(40))

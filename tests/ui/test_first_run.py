@@ -55,6 +55,7 @@ def model_spans(path: Path) -> list[tuple]:
                         " ON d.id = s.document_id WHERE s.origin = 'model' ORDER BY 1, 2, 3, 4, 5")
 
 
+@pytest.mark.slow
 def test_first_run_reads_the_seed_article_while_the_rest_is_annotated(
         qtbot, nlp, tmp_path, small_fakes, artifacts):
     path = tmp_path / "demo" / "demo.credence"
