@@ -2,14 +2,14 @@
 between, and a run stopped or killed anywhere goes on later without redoing or duplicating."""
 from __future__ import annotations
 
-import pytest
-
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from annotation.model import NewDocument
 from storage import background_annotation as bg
