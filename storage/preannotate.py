@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from annotation.chunks import pipe_chunked
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
 from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
@@ -29,11 +31,13 @@ class AnnotateSummary:
 def annotate(project: Project, *, model: str | None = None, n_process: int = 1, claims: bool = True,
              batch_size: int = 64, force: bool = False, doc_ids: list[int] | None = None,
              progress: Progress | None = None, should_cancel: ShouldCancel | None = None,
-             nlp=None) -> AnnotateSummary:
+             nlp=None, parsed: list[tuple[Any, int]] | None = None) -> AnnotateSummary:
     """Suggest entities (and claims) for documents not yet annotated by this model.
 
     Spans already present at the same offsets (suggested, or decided by an analyst) are never
     duplicated or changed. The whole run is one transaction: cancelled or killed, it adds nothing.
+    `parsed`: (Doc, document id) pairs `nlp` already made (`pipe_chunked`, e.g. on a background
+    thread): only stored, so the transaction lasts milliseconds, not the parse.
     """
     model = model or project.model_name
     nlp = nlp or load_model(model, claims=claims)
@@ -42,7 +46,9 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     summary = AnnotateSummary(model=version)
     if detector is not None:
         summary.lexicon = detector.lexicon_name
-    if doc_ids is None:
+    if parsed is not None:
+        doc_ids = [doc_id for _doc, doc_id in parsed]
+    elif doc_ids is None:
         # A document marked done holds no undecided suggestion, ever: the model leaves it alone.
         sql = "SELECT id FROM documents WHERE status != 'done'"
         args: tuple = ()
@@ -56,8 +62,13 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     labels_seen: set[str] = set()
     stamp = now()
     with project.atomic():
-        texts = _texts(project, doc_ids)
-        pipe = nlp.pipe(texts, batch_size=batch_size, n_process=n_process, as_tuples=True)
+        if parsed is None:
+            texts = _texts(project, doc_ids)
+            # Long texts are parsed in paragraph-aligned chunks; each doc's text is its document's.
+            pipe = pipe_chunked(nlp, texts, batch_size=batch_size, n_process=n_process,
+                                should_cancel=should_cancel)
+        else:
+            pipe = iter(parsed)
         for i, (doc, doc_id) in enumerate(pipe, 1):
             stop_if_cancelled(should_cancel, "annotation cancelled")
             existing = {(s, e) for s, e in project.conn.execute(

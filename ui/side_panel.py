@@ -146,14 +146,17 @@ class SidePanel(QScrollArea):
         self.doc_box = QGroupBox("Article labels")
         self.doc_layout = QVBoxLayout(self.doc_box)
         self.doc_checks: dict[str, QCheckBox] = {}
-        layout.addWidget(self.doc_box)
 
         self.legend = QGroupBox("Labels and keys")
         self.legend_layout = QGridLayout(self.legend)
         self.legend_layout.setHorizontalSpacing(8)
         self.legend_layout.setVerticalSpacing(3)
-        layout.addWidget(self.legend)
+        # The article labels and the legend keep to the bottom: when the boxes above them come
+        # and go they stay put, so switching articles does not move (and repaint) their
+        # seventy-odd widgets.
         layout.addStretch(1)
+        layout.addWidget(self.doc_box)
+        layout.addWidget(self.legend)
 
         self.doc_box.setVisible(False)   # until a project with labels is open
         self.legend.setVisible(False)
