@@ -53,7 +53,8 @@ THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 NEGATIVE_WEIGHT = 3.0    # an analyst's explicit rejection counts more than an unmarked candidate
 MIN_FEATURE_COUNT = 2    # rarer features carry no weight: they would only memorise
 USE_TENSOR = False
-READING_FLOOR = 0.4  # below this probability the best reading of a part is none
+# Below this probability the best reading of a part is none (a wrong part costs precision).
+READING_FLOOR = {"source": 0.25, "content": 0.4}
 MAX_EXTENT = 8           # tokens a cue may grow on each side of its head
 MAX_MODEL_BYTES = 512 * 1024 * 1024  # decompressed: larger is no model of ours
 
@@ -611,7 +612,8 @@ class ClaimModel:
                 if z > best_z:
                     best, best_z = k, z
         # A reading unlikely to be right is no reading: a wrong part costs precision.
-        return best if best is not None and _sigmoid(best_z) >= READING_FLOOR else None
+        floor = READING_FLOOR[options[0].role] if options else 0.0
+        return best if best is not None and _sigmoid(best_z) >= floor else None
 
     # -- description and serialisation --
     @property
