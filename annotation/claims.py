@@ -18,7 +18,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .cues import CueLexicon, builtin_lexicon
+from .cues import builtin_lexicon
 
 SURE_CUE = 0.6  # a cue this sure stands even when neither its source nor its content is found
 QUOTES = "\"'“”‘’«»„‟`"

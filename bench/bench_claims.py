@@ -21,11 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from annotation.claim_model import (examples_from_brat_dir, parse_texts,  # noqa: E402
-                                    score_claim_model, train_claim_model)
-from annotation.claims import detect_claims  # noqa: E402
-from annotation.normalise import normalise  # noqa: E402
-from annotation.pipeline import load_model  # noqa: E402
+from annotation.claim_model import (
+    examples_from_brat_dir,
+    parse_texts,
+    score_claim_model,
+    train_claim_model,
+)
+from annotation.claims import detect_claims
+from annotation.normalise import normalise
+from annotation.pipeline import load_model
 
 DATA = ROOT.parent / "shared" / "data"
 SEED = [("reported", "Reuters"), ("told", "reliable source"), ("added", "the source"),

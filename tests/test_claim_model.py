@@ -8,9 +8,19 @@ import json
 
 import pytest
 
-from annotation.claim_model import (Attribution, ClaimExample, ClaimModel, ClaimModelError,
-                                    Logistic, NotEnoughData, attribution, examples_from_brat_dir,
-                                    parse_texts, score_claim_model, train_claim_model)
+from annotation.claim_model import (
+    Attribution,
+    ClaimExample,
+    ClaimModel,
+    ClaimModelError,
+    Logistic,
+    NotEnoughData,
+    attribution,
+    examples_from_brat_dir,
+    parse_texts,
+    score_claim_model,
+    train_claim_model,
+)
 from annotation.claims import detect_claims
 from annotation.cues import builtin_lexicon
 from annotation.progress import Cancelled
@@ -32,7 +42,7 @@ def _hand_made(cues: dict[str, float], extent: dict[str, float] | None = None) -
 
 
 def _parts(text: str, found) -> list[tuple[str, str | None, str | None]]:
-    part = lambda span: text[span[0]:span[1]] if span else None  # noqa: E731
+    part = lambda span: text[span[0]:span[1]] if span else None
     return [(part(c.cue), part(c.source), part(c.content)) for c in found]
 
 
