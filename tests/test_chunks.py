@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from annotation.chunks import CHUNK_CHARS, chunk_bounds, parse_long, pipe_chunked
 from annotation.claims import detect_claims
-from annotation.cues import default_lexicon
+from annotation.cues import builtin_lexicon
 from annotation.model import NewDocument
 from annotation.progress import Cancelled
 from storage.ingest import store_documents
@@ -73,7 +73,7 @@ def test_chunked_parse_is_each_chunk_parsed_alone_at_its_offset(nlp):
     """The reference: every chunk through the model on its own, its offsets moved by where the
     chunk starts. The joined Doc holds exactly that, and its text is the text."""
     text = "\n\n".join(PARAGRAPHS * 8) + "\n\nEmoji 😀 and 𝔊𝔬𝔱𝔥𝔦𝔠 before Reuters reported it from Homs."
-    lexicon = default_lexicon()
+    lexicon = builtin_lexicon()
     doc = parse_long(nlp, text, 700)
     assert doc.text == text
     expected_ents, expected_claims = set(), []
@@ -100,7 +100,7 @@ def test_no_entity_or_claim_is_lost_or_shifted_at_a_chunk_edge(nlp):
     at_edge = {(s, e) for s, e, _ in ents(whole) if s in edges or e in edges}
     assert at_edge, "the text should put entities right at the chunk edges"
     assert at_edge <= {(s, e) for s, e, _ in ents(chunked)}
-    lexicon = default_lexicon()
+    lexicon = builtin_lexicon()
     assert claims(chunked, lexicon) == claims(whole, lexicon)
 
 
@@ -141,7 +141,7 @@ def test_a_text_past_spacys_maximum_is_annotated_with_offsets_into_it(project, n
     assert summary.documents == 2
     text = project.document(ids[0]).text
     assert text == long_text
-    lexicon = default_lexicon()
+    lexicon = builtin_lexicon()
     expected_ents, expected_claims = set(), set()
     for a, b in chunk_bounds(text, 3000):
         part = nlp(text[a:b])
