@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BATCH_COMMANDS = {
-    "import", "annotate", "export", "stats", "check", "related", "eval-claims", "train-claims",
-    "backup", "demo-project",
+    "import", "annotate", "export", "stats", "sources", "check", "related", "eval-claims",
+    "train-claims", "backup", "demo-project",
 }
 
 
@@ -107,6 +107,13 @@ def main(argv: list[str]) -> int:
     if command in BATCH_COMMANDS or command in ("-h", "--help"):
         from storage.cli import run
         return run(argv)
+    # Standard library only: asks ldd, before Qt can abort with a misleading message.
+    from ui import system_libraries
+    if system_libraries.needs_check():
+        message = system_libraries.problem()
+        if message:
+            print(message, file=sys.stderr)
+            return 1
     from ui.app import run_app
     return run_app(argv)
 

@@ -8,6 +8,8 @@ from .model import ClaimRecord, SpanRecord
 # "T3<TAB>Label 10 20;25 30<TAB>surface" — the surface is optional in what we accept.
 _T_LINE = re.compile(r"^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)(?:\t(.*))?$")
 _ID_LINE = re.compile(r"^(?:[TERAMN]\d+|#\d*|\*)\t")
+# Offsets longer than this are no offsets (and int() of thousands of digits is slow or refused).
+_MAX_DIGITS = 18
 _E_ARG = re.compile(r"^([^:\s]+):([TE]\d+)$")
 # E-line roles that name the attribution itself (its trigger span in brat terms).
 _ATTRIBUTION_ROLES = ("Attribution", "Attribution-no-source")
@@ -63,6 +65,11 @@ def _parse_t(line: str, text: str, n: int, problems: list[str]) -> SpanRecord | 
         problems.append(f"line {n}: malformed T line: {line[:80]!r}")
         return None
     key, label, offsets, surface = m.groups()
+    numbers = offsets.replace(";", " ").split()
+    if any(len(x) > _MAX_DIGITS or not x.isascii() for x in numbers):
+        problems.append(f"line {n}: {key} has an offset that is not a plain whole number of at "
+                        f"most {_MAX_DIGITS} digits; span skipped")
+        return None
     fragments = [[int(a), int(b)] for a, b in (p.split() for p in offsets.split(";"))]
     for a, b in fragments:
         if not (0 <= a < b <= len(text)):

@@ -38,9 +38,9 @@ STANCES = {
 # Labels of the parts of an attribution (PolNeAR / brat naming), kept apart from entities.
 CLAIM_ROLES = ("Source", "Cue", "Content")
 CLAIM_LABELS = CLAIM_ROLES + ("Attribution",)
-# The one place that says which column of `claims` holds which part's span.
-CLAIM_PART_COLUMNS = {"Source": "source_span_id", "Cue": "cue_span_id",
-                      "Content": "content_span_id", "Attribution": "attribution_span_id"}
+# The one place that says which column of `claims` holds which part's span (table order).
+CLAIM_PART_COLUMNS = {"Content": "content_span_id", "Cue": "cue_span_id",
+                      "Source": "source_span_id", "Attribution": "attribution_span_id"}
 
 
 @dataclass

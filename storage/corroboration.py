@@ -3,7 +3,9 @@ grade that evidence suggests (shown, never stored without the analyst), and the 
 entries that keep backing claims that turn out doubtful.
 
 What counts as one source. Each linked claim is traced to
-- its registry entry (who the claim is attributed to; aliases are one entry already),
+- its registry entry (who the claim is attributed to; aliases are one entry already), or for a
+  claim no analyst confirmed, the name its source span proposes (as the entry of that name when
+  there is one),
 - the outlet that published its article (the article's `source`, as a registry entry when one
   carries that name or alias), and
 - its words (the content's words in order, when there are at least `SYNDICATED_MIN_WORDS`).
@@ -158,7 +160,7 @@ def evidence(project: Project, claim_id: int,
     contents = claim_contents(project, members)
     groups = _Groups(members)
     by_key: dict[tuple, int] = {}
-    outlets: dict[str, tuple[int | None, str | None]] = {}
+    outlets: dict[str, tuple[int | None, str | None]] = {}  # name -> (entry, grade)
     for cid in members:
         for key in _keys(project, infos[cid], contents.get(cid, ""), outlets):
             if key in by_key:
@@ -187,6 +189,8 @@ def evidence(project: Project, claim_id: int,
         # A claim's source is who it is attributed to; an unattributed claim is its outlet's.
         if info.source_id is not None:
             grade = info.reliability
+        elif info.source_name:  # a name the model proposed: the grade of its entry, if any
+            grade = outlets.get(_norm(info.source_name), (None, None))[1]
         else:
             grade = outlets.get(_norm(info.outlet), (None, None))[1] if info.outlet else None
         if _better(grade, group.reliability):
@@ -261,23 +265,32 @@ def _norm(name: str | None) -> str:
 
 
 def _keys(project: Project, info: ClaimInfo, content: str,
-          outlets: dict[str, tuple[int | None, str | None]]) -> list[tuple]:
-    """What ties a claim to a source: its registry entry, its outlet, its words."""
+          names: dict[str, tuple[int | None, str | None]]) -> list[tuple]:
+    """What ties a claim to a source: its registry entry (or the name its source span proposes,
+    for a claim no analyst confirmed), its outlet, its words."""
     keys: list[tuple] = []
     if info.source_id is not None:
         keys.append(("entry", info.source_id))
-    outlet = _norm(info.outlet)
-    if outlet:
-        if outlet not in outlets:
-            entry = find_or_create_source(project, info.outlet, create=False)
-            grade = project.source(entry).reliability if entry is not None else None
-            outlets[outlet] = (entry, grade)
-        entry = outlets[outlet][0]
-        keys.append(("entry", entry) if entry is not None else ("outlet", outlet))
+    elif info.source_name:
+        keys.append(_name_key(project, info.source_name, names))
+    if _norm(info.outlet):
+        keys.append(_name_key(project, info.outlet, names))
     words = fingerprint(content)
     if words.count(" ") + 1 >= SYNDICATED_MIN_WORDS:
         keys.append(("words", words))
     return keys
+
+
+def _name_key(project: Project, name: str, names: dict[str, tuple[int | None, str | None]]
+              ) -> tuple:
+    """A name as a source: its registry entry when one carries the name or an alias, else the
+    normalised name itself (remembered in `names` with the entry's grade)."""
+    norm = _norm(name)
+    if norm not in names:
+        entry = find_or_create_source(project, name, create=False)
+        names[norm] = (entry, project.source(entry).reliability if entry is not None else None)
+    entry = names[norm][0]
+    return ("entry", entry) if entry is not None else ("name", norm)
 
 
 def _cites_among(project: Project, ids: list[int]) -> list[tuple[int, int]]:

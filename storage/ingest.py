@@ -7,11 +7,12 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from annotation.model import NewDocument
+from annotation.limits import BATCH_DOCUMENTS, MAX_REPORTED
+from annotation.model import CLAIM_PART_COLUMNS, SPAN_COLUMNS, NewDocument
 from annotation.normalise import Normalised, identity, normalise
 from annotation.progress import Progress
+from annotation.readers import ReadResult
 from storage.project import Project, now
-
 
 
 @dataclass
@@ -21,10 +22,31 @@ class ImportSummary:
     duplicates: int = 0
     spans: int = 0
     claims: int = 0
-    # Lines or records the reader skipped, each "file:line: why" (partial files say so).
+    # Lines or records the reader skipped, each "file:line: why" (partial files say so); at
+    # most MAX_REPORTED are listed, `unlisted` counts the others.
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     document_ids: list[int] = field(default_factory=list)
+    unlisted: int = 0
+    # Symbolic links inside an imported folder that lead out of it and were not followed.
+    symlinks_skipped: list[str] = field(default_factory=list)
+
+    @property
+    def n_skipped(self) -> int:
+        return len(self.skipped) + self.unlisted
+
+    def skip(self, message: str) -> None:
+        if len(self.skipped) < MAX_REPORTED:
+            self.skipped.append(message)
+        else:
+            self.unlisted += 1
+
+    def note(self, notes: ReadResult) -> None:
+        """Add what a reader skipped and warned about."""
+        room = max(0, MAX_REPORTED - len(self.skipped))
+        self.skipped += notes.skipped[:room]
+        self.unlisted += notes.unlisted + max(0, len(notes.skipped) - room)
+        self.warnings += notes.warnings[:max(0, MAX_REPORTED - len(self.warnings))]
 
     def line(self) -> str:
         parts = [f"read {self.read}", f"added {self.added} documents"]
@@ -34,8 +56,11 @@ class ImportSummary:
             parts.append(f"{self.spans} spans")
         if self.claims:
             parts.append(f"{self.claims} claims")
-        if self.skipped:
-            parts.append(f"skipped {len(self.skipped)}")
+        if self.n_skipped:
+            parts.append(f"skipped {self.n_skipped}")
+        if self.symlinks_skipped:
+            parts.append(f"{len(self.symlinks_skipped)} symbolic link(s) out of the folder not "
+                         "followed")
         return ", ".join(parts)
 
 
@@ -50,15 +75,16 @@ _dumps = json.JSONEncoder().encode
 _dumps_meta = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 # Documents stored per batch: enough to amortise the statements, small enough to stream.
-_CHUNK = 500
+_CHUNK = BATCH_DOCUMENTS
 _DOC_COLUMNS = ("id", "name", "title", "source", "url", "date", "raw_text", "text", "content_hash",
                 "offset_map", "status", "meta", "n_spans", "n_suggested", "n_claims", "created_at",
                 "updated_at")
-_SPAN_COLUMNS = ("id", "document_id", "start", "end", "label", "origin", "status", "annotator",
-                 "model", "fragments", "created_at", "updated_at")
-_CLAIM_COLUMNS = ("document_id", "content_span_id", "cue_span_id", "source_span_id",
-                  "attribution_span_id", "origin", "status", "annotator", "model", "created_at",
-                  "updated_at")
+# The columns of `spans` and `claims` follow annotation/model.py (Span's fields; the claim part
+# columns by role, in the order of ClaimRecord's role fields).
+_SPAN_COLUMNS = (*SPAN_COLUMNS, "created_at", "updated_at")
+_ROLES = ("Content", "Cue", "Source", "Attribution")  # ClaimRecord.content, .cue, .source, .attribution
+_CLAIM_COLUMNS = ("document_id", *(CLAIM_PART_COLUMNS[r] for r in _ROLES), "origin", "status",
+                  "annotator", "model", "created_at", "updated_at")
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -218,14 +244,13 @@ class _Batch:
 
     def _spans_and_claims(self, doc_id: int, doc: NewDocument, text_len: int) -> tuple[int, int, int]:
         ids: dict[str, int] = {}
-        status_of: dict[int, str] = {}
         n_visible = n_suggested = 0
         stamp = self.stamp
         summary = self.summary
         where = doc.name or doc.title or f"document {doc_id}"
         for s in doc.spans:
             if not (0 <= s.start < s.end <= text_len):
-                summary.skipped.append(f"{where}: span {s.start}-{s.end} {s.label!r} lies outside the text")
+                summary.skip(f"{where}: span {s.start}-{s.end} {s.label!r} lies outside the text")
                 continue
             span_id = self.next_span
             self.next_span += 1
@@ -239,9 +264,10 @@ class _Batch:
                 ids[s.key] = span_id
         n_claims = 0
         for c in doc.claims:
-            parts = [ids.get(key) if key else None for key in (c.content, c.cue, c.source, c.attribution)]
+            parts = [ids.get(key) if key else None
+                     for key in (getattr(c, role.lower()) for role in _ROLES)]
             if not any(parts):
-                summary.skipped.append(f"{where}: claim {c.key or ''} has none of its spans")
+                summary.skip(f"{where}: claim {c.key or ''} has none of its spans")
                 continue
             self.claim_rows.append((doc_id, *parts, c.origin, c.status, c.annotator, c.model,
                                     stamp, stamp))

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from annotation.chunks import pipe_chunked
+from annotation.claim_model import default_claim_model
+from annotation.claims import detect_claims
+from annotation.cues import builtin_lexicon
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
 from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
 from storage.project import Project, now
-from storage.review import find_or_create_source
 
 
 @dataclass
@@ -30,11 +34,13 @@ class AnnotateSummary:
 def annotate(project: Project, *, model: str | None = None, n_process: int = 1, claims: bool = True,
              batch_size: int = 64, force: bool = False, doc_ids: list[int] | None = None,
              progress: Progress | None = None, should_cancel: ShouldCancel | None = None,
-             nlp=None) -> AnnotateSummary:
+             nlp=None, parsed: list[tuple[Any, int]] | None = None) -> AnnotateSummary:
     """Suggest entities (and claims) for documents not yet annotated by this model.
 
     Spans already present at the same offsets (suggested, or decided by an analyst) are never
     duplicated or changed. The whole run is one transaction: cancelled or killed, it adds nothing.
+    `parsed`: (Doc, document id) pairs `nlp` already made (`pipe_chunked`, e.g. on a background
+    thread): only stored, so the transaction lasts milliseconds, not the parse.
     """
     model = model or project.model_name
     nlp = nlp or load_model(model, claims=claims)
@@ -43,7 +49,9 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     summary = AnnotateSummary(model=version)
     if detector is not None:
         summary.lexicon = detector.lexicon_name
-    if doc_ids is None:
+    if parsed is not None:
+        doc_ids = [doc_id for _doc, doc_id in parsed]
+    elif doc_ids is None:
         # A document marked done holds no undecided suggestion, ever: the model leaves it alone.
         sql = "SELECT id FROM documents WHERE status != 'done'"
         args: tuple = ()
@@ -57,8 +65,13 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     labels_seen: set[str] = set()
     stamp = now()
     with project.atomic():
-        texts = _texts(project, doc_ids)
-        pipe = nlp.pipe(texts, batch_size=batch_size, n_process=n_process, as_tuples=True)
+        if parsed is None:
+            texts = _texts(project, doc_ids)
+            # Long texts are parsed in paragraph-aligned chunks; each doc's text is its document's.
+            pipe = pipe_chunked(nlp, texts, batch_size=batch_size, n_process=n_process,
+                                should_cancel=should_cancel)
+        else:
+            pipe = iter(parsed)
         for i, (doc, doc_id) in enumerate(pipe, 1):
             stop_if_cancelled(should_cancel, "annotation cancelled")
             existing = {(s, e) for s, e in project.conn.execute(
@@ -104,15 +117,14 @@ def _run_key(version: str, claims: bool) -> str:
 
 
 class _Detector:
+    """Claim detection with the user's learned claim model, else the built-in lexicon (loaded once)."""
+
     def __init__(self):
-        from annotation.claims import detect_claims
-        from annotation.cues import default_lexicon
-        self.lexicon = default_lexicon()
-        self.lexicon_name = getattr(self.lexicon, "name", "built-in")
-        self._detect = detect_claims
+        self.model = default_claim_model()
+        self.lexicon_name = (self.model or builtin_lexicon()).describe()
 
     def __call__(self, doc):
-        return self._detect(doc, self.lexicon)
+        return detect_claims(doc, self.model)
 
 
 def _claim_detector() -> _Detector:
@@ -138,13 +150,12 @@ def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, versi
                 "created_at": stamp, "updated_at": stamp}).last_pk
         if not ids:
             continue
-        source_id = None
-        if sug.source is not None:
-            source_id = find_or_create_source(project, doc.text[sug.source[0]:sug.source[1]])
+        # The source the model proposes stays with the claim (its source span) as a candidate:
+        # the registry holds only what an analyst confirmed (accepting the claim registers it).
         project.db["claims"].insert({
             "document_id": doc_id,
             **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
-            "source_id": source_id, "origin": "model", "status": "suggested", "model": version,
+            "source_id": None, "origin": "model", "status": "suggested", "model": version,
             "created_at": stamp, "updated_at": stamp})
         n += 1
     return n

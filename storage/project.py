@@ -169,6 +169,9 @@ class Project:
         exists = self.path.exists()
         if self.path.is_dir():
             raise ProjectError(f"{self.path} is a folder, not a Credence project file")
+        if exists and not self.path.is_file():  # a FIFO would block the open, a device never end
+            raise ProjectError(f"{self.path} is not a regular file (a device, pipe or socket): "
+                               "not a Credence project")
         if exists:
             _check_header(self.path)
         elif readonly or not create:

@@ -10,17 +10,19 @@ from typing import Any
 
 from annotation.model import (
     CLAIM_LABELS, CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS,
-    RELIABILITY, STANCES, Span,
+    RELIABILITY, STANCES, Claim, Span,
 )
 from annotation.tokens import TokenEdges
 from annotation.sources import display_source_name, normalise_source_name
 from storage.changes import Changes
 from storage.project import Project, ProjectError, now
+from storage.sources import candidate_name, claim_source_text, find_source, pair_key
 
 _PK: dict[str, tuple[str, ...]] = {
     "spans": ("id",), "claims": ("id",), "sources": ("id",), "documents": ("id",),
     "claim_links": ("id",), "doc_labels": ("document_id", "label"),
     "source_aliases": ("norm_alias",), "labels": ("name",),
+    "source_not_same": ("norm_a", "norm_b"),
 }
 
 
@@ -476,8 +478,8 @@ class Review:
                     ids[role] = self._insert("spans", self._span_row(doc_id, rng[0], rng[1], role), doc_id)
             source_id = None
             if source is not None:
-                text = self.project.document_text(doc_id)[source[0]:source[1]]
-                source_id = self.source_for_name(text)
+                name = candidate_name(self.project.document_text(doc_id)[source[0]:source[1]])
+                source_id = self.source_for_name(name) if name else None
             claim_id = self._insert("claims", {
                 "document_id": doc_id,
                 **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
@@ -503,8 +505,11 @@ class Review:
                                       claim.document_id)
             values: dict[str, Any] = {column: new_id}
             if role == "Source":
-                values["source_id"] = (self.source_for_name(
-                    self.project.document_text(claim.document_id)[rng[0]:rng[1]]) if rng else None)
+                # Setting a claim's source confirms it: its name is found or made in the registry
+                # ("he", "which" name no one: the analyst picks the entry by hand).
+                name = candidate_name(
+                    self.project.document_text(claim.document_id)[rng[0]:rng[1]]) if rng else None
+                values["source_id"] = self.source_for_name(name) if name else None
             self._update("claims", {"id": claim_id}, claim.document_id, **values)
             if old_span is not None:
                 self._delete("spans", {"id": old_span}, claim.document_id)
@@ -524,6 +529,11 @@ class Review:
             self._update("claims", {"id": claim_id}, claim.document_id, status=status)
             for sid in claim.part_ids():
                 self._update("spans", {"id": sid}, claim.document_id, status=status)
+            if status == "accepted":
+                # Accepting confirms the source the model proposed: it joins the registry (one
+                # entry per name; undoing the accept removes an entry it made). Rejecting leaves
+                # the registry as it is.
+                self._confirm_source(claim)
             self._touch_document(claim.document_id)
         return self._result(d)
 
@@ -625,21 +635,46 @@ class Review:
         return self._result(d)
 
     # -- the source registry ------------------------------------------------------------------------
+    # It holds what an analyst confirmed: a claim accepted (its source span's name), a claim's
+    # source graded or set, a source created. The model's names wait on their suggested claims.
     def source_for_name(self, name: str, *, create: bool = True) -> int | None:
         """The registry entry whose name or alias matches `name`; a new entry when none does."""
         return find_or_create_source(self.project, name, create=create,
                                      insert=lambda row: self._insert("sources", row, None)
                                      if self._current else None)
 
+    def _confirm_source(self, claim: Claim) -> int | None:
+        """Link a claim to the registry entry its source span names (made when new)."""
+        if claim.source_id is not None:
+            return claim.source_id
+        name = candidate_name(claim_source_text(self.project, claim.id))
+        if name is None:
+            return None
+        source_id = self.source_for_name(name)
+        self._update("claims", {"id": claim.id}, claim.document_id, source_id=source_id)
+        return source_id
+
     def grade_source(self, source_id: int, reliability: str | None) -> Changes:
         """Source reliability A–F (None: ungraded, which is not F)."""
-        if reliability is not None:
-            reliability = reliability.upper()
-            if reliability not in RELIABILITY:
-                raise ValueError("reliability is A–F: " + ", ".join(f"{k} {v}" for k, v in RELIABILITY.items()))
+        reliability = _reliability(reliability)
         self.project.source(source_id)
         with self.decision(f"grade source {reliability or 'ungraded'}") as d:
             self._update("sources", {"id": source_id}, None, reliability=reliability)
+        return self._result(d)
+
+    def grade_claim_source(self, claim_id: int, reliability: str | None) -> Changes:
+        """Grade a claim's source: one not in the registry yet (the name the model proposed) is
+        confirmed first, and the claim linked to it; the claim's own status stays as it is."""
+        reliability = _reliability(reliability)
+        claim = self.project.claim(claim_id)
+        with self.decision(f"grade source {reliability or 'ungraded'}") as d:
+            d.focus = ("claim", claim_id)
+            source_id = self._confirm_source(claim)
+            if source_id is None:
+                raise ValueError("this claim's source names no one (or it has none): select its "
+                                 "source and press C then S, or pick its registry entry")
+            d.id = source_id
+            self.grade_source(source_id, reliability)
         return self._result(d)
 
     def create_source(self, name: str, reliability: str | None = None) -> Changes:
@@ -679,7 +714,7 @@ class Review:
 
     def merge_sources(self, keep_id: int, other_id: int) -> Changes:
         """Fold `other` into `keep`: its claims, name and aliases move; `keep`'s grade stays
-        (or `other`'s if `keep` has none)."""
+        (or `other`'s if `keep` has none). `unmerge_source(keep, other's name)` splits it off."""
         if keep_id == other_id:
             return Changes(action="merge sources", undo_text=self.undo_text(),
                            redo_text=self.redo_text())
@@ -699,6 +734,119 @@ class Review:
             self._delete("sources", {"id": other_id}, None)
             self._insert("source_aliases", {"norm_alias": other.norm_name, "source_id": keep_id,
                                             "alias": other.name}, None)
+            d.id = keep_id
+            d.message = f"Merged “{other.name}” into “{keep.name}”"
+        return self._result(d)
+
+    def merge_name(self, keep_id: int, name: str) -> Changes:
+        """Make `name` a name of the entry `keep_id`: another entry of that name is merged into
+        it; a name not in the registry (a candidate on suggested claims) becomes its alias, so
+        accepting those claims links them here."""
+        other = find_source(self.project, name)
+        if other == keep_id:
+            return Changes(action="merge sources", undo_text=self.undo_text(),
+                           redo_text=self.redo_text(), message=f"“{name}” is a name of it already")
+        if other is not None:
+            return self.merge_sources(keep_id, other)
+        keep = self.project.source(keep_id)
+        with self.decision(f"merge source {name} into {keep.name}") as d:
+            self.add_alias(keep_id, display_source_name(name) or name)
+            d.id = keep_id
+            d.message = f"“{name}” is now a name of “{keep.name}”"
+        return self._result(d)
+
+    def unmerge_source(self, source_id: int, alias: str) -> Changes:
+        """Split a name off an entry: the alias leaves it. When the name was an entry of its own
+        before a merge, that entry comes back (its id, grade, note and the aliases it brought,
+        and the claims the merge moved); claims whose source span says the name go with it.
+        A name that only ever was an alias, and that no linked claim says, is just removed.
+        `.id` is the entry split off (None when none was needed)."""
+        src = self.project.source(source_id)
+        norm = normalise_source_name(alias)
+        matching = [a for a in src.aliases if normalise_source_name(a) == norm]
+        if not norm or not matching:
+            raise ValueError(f"{alias!r} is not an alias of {src.name!r}")
+        former, keep_before, keep_after, moved_claims = self._merge_record(source_id, norm)
+        names = [matching[0]]
+        if former is not None:
+            names += [a for a in _aliases(former.get("aliases")) if any(
+                normalise_source_name(a) == normalise_source_name(b) for b in src.aliases)]
+        norms = {normalise_source_name(n) for n in names}
+        with self.decision(f"unmerge source {matching[0]} from {src.name}") as d:
+            for n in norms:
+                row = self._row("source_aliases", {"norm_alias": n})
+                if row is not None and row["source_id"] == source_id:
+                    self._delete("source_aliases", {"norm_alias": n}, None)
+            values: dict[str, Any] = {"aliases": json.dumps(
+                [a for a in src.aliases if normalise_source_name(a) not in norms], ensure_ascii=False)}
+            for col in ("reliability", "note"):
+                # What the merge changed on this entry goes back, unless changed since.
+                if keep_before is not None and col in keep_after \
+                        and getattr(src, col) == keep_after[col]:
+                    values[col] = keep_before.get(col)
+            self._update("sources", {"id": source_id}, None, **values)
+            claims = [(cid, doc) for cid, doc, text in self.project.conn.execute(
+                "SELECT c.id, c.document_id, substr(d.text, s.start + 1, s.\"end\" - s.start)"
+                " FROM claims c JOIN documents d ON d.id = c.document_id"
+                " LEFT JOIN spans s ON s.id = c.source_span_id WHERE c.source_id = ?",
+                (source_id,)).fetchall()
+                if cid in moved_claims or (text and normalise_source_name(text) in norms)]
+            if former is None and not claims:
+                d.message = f"“{matching[0]}” is no longer a name of “{src.name}”"
+            else:
+                row = {"name": matching[0], "norm_name": norm, "aliases": "[]", "reliability": None,
+                       "note": None, "created_at": now()}
+                if former is not None:
+                    row.update({k: former.get(k) for k in ("name", "reliability", "note", "created_at")})
+                    row["aliases"] = json.dumps([n for n in names[1:]], ensure_ascii=False)
+                    if self._row("sources", {"id": former["id"]}) is None:
+                        row["id"] = former["id"]  # the same entry as before the merge
+                new_id = self._insert("sources", row, None)
+                for n in names[1:]:
+                    self._insert("source_aliases", {"norm_alias": normalise_source_name(n),
+                                                    "source_id": new_id, "alias": n}, None)
+                for cid, doc in claims:
+                    self._update("claims", {"id": cid}, doc, source_id=new_id)
+                d.id = new_id
+                d.message = (f"“{row['name']}” split off “{src.name}” with {len(claims)} claim(s)")
+        return self._result(d)
+
+    def _merge_record(self, keep_id: int, norm: str) -> tuple[
+            dict | None, dict | None, dict, set[int]]:
+        """What the last merge of an entry named `norm` into `keep_id` did, from the events log:
+        the entry it removed, the kept entry's values before and after, the claims it moved."""
+        row = self.project.conn.execute(
+            "SELECT group_id, before FROM events WHERE entity = 'sources' AND after IS NULL"
+            " AND group_id IS NOT NULL AND before IS NOT NULL AND json_valid(before)"
+            " AND json_extract(before, '$.norm_name') = ? ORDER BY id DESC LIMIT 1",
+            (norm,)).fetchone()
+        if row is None:
+            return None, None, {}, set()
+        group, former = row[0], json.loads(row[1])
+        keep_before, keep_after, moved = None, {}, set()
+        for entity, entity_id, before, after in self.project.conn.execute(
+                "SELECT entity, entity_id, before, after FROM events WHERE group_id = ?", (group,)):
+            b = json.loads(before) if before else None
+            a = json.loads(after) if after else None
+            if entity == "sources" and entity_id == keep_id and b and a:
+                keep_before, keep_after = b, a
+            elif entity == "claims" and b and a and b.get("source_id") == former.get("id") \
+                    and a.get("source_id") == keep_id:
+                moved.add(entity_id)
+        if keep_before is None:
+            return None, None, {}, set()  # that entry went into another one, not this
+        return former, keep_before, keep_after, moved
+
+    def mark_not_same(self, name_a: str, name_b: str, *, key: tuple[str, str] | None = None) -> Changes:
+        """Two names the analyst says are different sources: their merge is not suggested again.
+        `key`: the pair as a suggestion holds it (normalised, sorted), when the caller has it."""
+        a, b = key if key is not None else pair_key(name_a, name_b)
+        if not a or not b or a == b:
+            raise ValueError("two different names are needed")
+        with self.decision(f"not the same source: {name_a} and {name_b}") as d:
+            if self._row("source_not_same", {"norm_a": a, "norm_b": b}) is None:
+                self._insert("source_not_same", {"norm_a": a, "norm_b": b, "created_at": now()}, None)
+            d.message = f"“{name_a}” and “{name_b}” are different sources: not suggested again"
         return self._result(d)
 
     def set_source_note(self, source_id: int, note: str | None) -> Changes:
@@ -733,15 +881,9 @@ def find_or_create_source(project: Project, name: str, *, create: bool = True,
     norm = normalise_source_name(name)
     if not norm:
         return None
-    row = project.conn.execute("SELECT id FROM sources WHERE norm_name = ?", (norm,)).fetchone()
-    if row:
-        return row[0]
-    row = project.conn.execute("SELECT source_id FROM source_aliases WHERE norm_alias = ?",
-                               (norm,)).fetchone()
-    if row:
-        return row[0]
-    if not create:
-        return None
+    found = find_source(project, name)
+    if found is not None or not create:
+        return found
     new = {"name": display_source_name(name), "norm_name": norm, "aliases": "[]",
            "created_at": now()}
     if insert is not None:
@@ -749,6 +891,25 @@ def find_or_create_source(project: Project, name: str, *, create: bool = True,
         if pk is not None:
             return pk
     return project.db["sources"].insert(new).last_pk
+
+
+def _reliability(grade: str | None) -> str | None:
+    if grade is None:
+        return None
+    grade = grade.upper()
+    if grade not in RELIABILITY:
+        raise ValueError("reliability is A–F: " + ", ".join(f"{k} {v}" for k, v in RELIABILITY.items()))
+    return grade
+
+
+def _aliases(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(a) for a in value]
+    try:
+        parsed = json.loads(value or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [str(a) for a in parsed] if isinstance(parsed, list) else []
 
 
 def _key_value(table: str, key: dict[str, Any]) -> Any:

@@ -7,7 +7,7 @@ drives a review with it alone.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from annotation.model import CLAIM_LABELS, CLAIM_ROLES, LINK_KINDS, STANCES, Claim, Source, Span
 from annotation.tokens import TokenEdges, Tokenizer
@@ -18,6 +18,7 @@ from storage.corroboration import (
 from storage.project import DocumentRow, Project, StatusCounts
 from storage.related import RelatedClaim, related_claims
 from storage.review import Review
+from storage.sources import candidate_name, find_source
 
 NONE_LEFT = "No undecided suggestion left in this article: D marks it done, N opens the next"
 ALL_DECIDED = "Every suggestion in this article is decided: D marks it done, N opens the next"
@@ -69,6 +70,10 @@ class ClaimView:
     focus_text: str
     source: Source | None
     grade: str  # the combined Admiralty code, e.g. "C2" ("" when neither axis is graded)
+    # Not linked to the registry yet: the source name its source span proposes (registered when
+    # the claim is accepted or its source graded), and the entry of that name if there is one.
+    candidate: str | None = None
+    candidate_entry: Source | None = None
 
 
 @dataclass
@@ -85,12 +90,56 @@ class Corroboration:
 
 
 @dataclass
-class _State:
-    """The open article: what the review model reads once and then keeps in step."""
+class OpenedArticle:
+    """An article as the review model holds it: its text, spans and claims, and the items made
+    of them. `read_article` makes one; a background thread may, for a long article."""
     doc_id: int | None = None
     text: str = ""
     spans: dict[int, Span] = field(default_factory=dict)
     claims: dict[int, Claim] = field(default_factory=dict)
+    items: list[Item] = field(default_factory=list)
+    index: dict[tuple[str, int], int] = field(default_factory=dict)
+    part_of: dict[int, int] = field(default_factory=dict)  # span id -> claim id
+    tokens: TokenEdges | None = None  # made with it for a long article (seconds of spaCy)
+
+
+_State = OpenedArticle
+
+# An article this long (characters) or with this many spans is opened off the UI thread and
+# shown in steps: reading and drawing it at once would hold the window for a second or more.
+LONG_CHARS = 300_000
+LONG_SPANS = 6_000
+
+
+def read_article(project: Project, doc_id: int, *, tokens: Tokenizer | None = None) -> OpenedArticle:
+    """Read an article whole and make its items (no state of a ReviewModel involved); its
+    spans come in order of start. With `tokens`, its token edges too."""
+    article = OpenedArticle(doc_id, project.document_text(doc_id),
+                            {s.id: s for s in project.spans(doc_id)},
+                            {c.id: c for c in project.claims(doc_id)})
+    article.items, article.index, article.part_of = build_items(article.spans, article.claims)
+    if tokens is not None:
+        article.tokens = TokenEdges(article.text, tokens)
+    return article
+
+
+def build_items(spans: dict[int, Span], claims: dict[int, Claim]
+                ) -> tuple[list[Item], dict[tuple[str, int], int], dict[int, int]]:
+    """The items to decide in reading order (claims with their parts, then loose entities),
+    their positions, and which claim each part belongs to."""
+    part_of, items = {}, []
+    for c in claims.values():
+        parts = [spans[p] for p in c.part_ids() if p in spans]
+        for p in parts:
+            part_of[p.id] = c.id
+        if parts:
+            items.append(Item("claim", c.id, min(p.start for p in parts),
+                              max(p.end for p in parts), c.status))
+    for s in spans.values():
+        if s.id not in part_of:
+            items.append(Item("span", s.id, s.start, s.end, s.status))
+    items.sort(key=lambda it: (it.start, it.end, it.kind, it.id))
+    return items, {it.key: i for i, it in enumerate(items)}, part_of
 
 
 class ReviewModel:
@@ -163,17 +212,29 @@ class ReviewModel:
     # -- opening and keeping in step ------------------------------------------------------------------
     def open(self, doc_id: int | None) -> None:
         """Open an article and make its first undecided item current."""
-        self._edges = None
+        self.adopt(read_article(self.project, doc_id) if doc_id is not None else OpenedArticle())
+
+    def is_long(self, doc_id: int) -> bool:
+        """Whether an article is long enough to be opened in the background (LONG_CHARS)."""
+        row = self.project.conn.execute(
+            "SELECT length(text), n_spans + n_claims FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        return row is not None and (row[0] > LONG_CHARS or row[1] > LONG_SPANS)
+
+    def set_tokens(self, doc_id: int, tokens: TokenEdges) -> None:
+        """Token edges made elsewhere (a background thread, for a long article) for `doc_id`."""
+        if doc_id == self.doc_id and self._edges is None:
+            self._edges = tokens
+
+    def adopt(self, article: OpenedArticle) -> None:
+        """Make an article read by `read_article` the open one, its first undecided item current."""
+        self._edges = article.tokens
         self.current = None
         self.focus_span = None
-        if doc_id is None:
-            self._state = _State()
-            self._rebuild_items()
+        self._state = article
+        self.items, self._index, self.part_of = article.items, article.index, article.part_of
+        if article.doc_id is None:
             return
-        self._state = _State(doc_id, self.project.document_text(doc_id),
-                             {s.id: s for s in self.project.spans(doc_id)},
-                             {c.id: c for c in self.project.claims(doc_id)})
-        self._rebuild_items()
         first = next((it for it in self.items if it.status == "suggested"), None)
         self._set_current(first or (self.items[0] if self.items else None))
 
@@ -195,21 +256,32 @@ class ReviewModel:
             self._reposition(keep=keep, advance=advance, rebuild=False)
             return
         state = self._state
+        # Whether items come or go or move: else only statuses changed, updated in place (a
+        # long article's tens of thousands of items are not sorted again for one decision).
+        moved = False
         spans = {s.id: s for s in self.project.spans_by_id(changes.spans)}
         for sid in changes.spans:
             s = spans.get(sid)
+            old = state.spans.get(sid)
             if s is not None and s.document_id == state.doc_id:
+                moved |= old is None or (old.start, old.end) != (s.start, s.end)
                 state.spans[sid] = s
             else:
+                moved |= old is not None
                 state.spans.pop(sid, None)  # deleted (or never in this article)
         claims = {c.id: c for c in self.project.claims_by_id(changes.claims)}
         for cid in changes.claims:
             c = claims.get(cid)
+            old_claim = state.claims.get(cid)
             if c is not None and c.document_id == state.doc_id:
+                moved |= old_claim is None or old_claim.part_ids() != c.part_ids()
                 state.claims[cid] = c
             else:
+                moved |= old_claim is not None
                 state.claims.pop(cid, None)
-        self._reposition(keep=keep, advance=advance)
+        if not moved:
+            self._refresh_statuses(changes.spans, changes.claims)
+        self._reposition(keep=keep, advance=advance, rebuild=moved)
 
     def project_changed(self) -> None:
         """Work outside decisions (an import, pre-annotation) changed the project: forget what is
@@ -249,21 +321,17 @@ class ReviewModel:
         self._set_current(item, focus=focus, reveal=False)
 
     def _rebuild_items(self) -> None:
-        spans, part_of, items = self.spans, {}, []
-        for c in self.claims.values():
-            parts = [spans[p] for p in c.part_ids() if p in spans]
-            for p in parts:
-                part_of[p.id] = c.id
-            if parts:
-                items.append(Item("claim", c.id, min(p.start for p in parts),
-                                  max(p.end for p in parts), c.status))
-        for s in spans.values():
-            if s.id not in part_of:
-                items.append(Item("span", s.id, s.start, s.end, s.status))
-        items.sort(key=lambda it: (it.start, it.end, it.kind, it.id))
-        self.part_of = part_of
-        self.items = items
-        self._index = {it.key: i for i, it in enumerate(items)}
+        self.items, self._index, self.part_of = build_items(self.spans, self.claims)
+        state = self._state
+        state.items, state.index, state.part_of = self.items, self._index, self.part_of
+
+    def _refresh_statuses(self, span_ids, claim_ids) -> None:
+        """Items whose span or claim changed status, updated where they stand."""
+        for kind, ids, rows in (("span", span_ids, self.spans), ("claim", claim_ids, self.claims)):
+            for row_id in ids:
+                i = self._index.get((kind, row_id))
+                if i is not None and row_id in rows:
+                    self.items[i] = replace(self.items[i], status=rows[row_id].status)
 
     # -- the current item -----------------------------------------------------------------------------
     def current_span(self) -> Span | None:
@@ -325,8 +393,14 @@ class ReviewModel:
             parts[role] = self.span_text(span) if span else None
         focus = self.spans.get(self.focus_span) if self.focus_span else None
         source = self.project.source(c.source_id) if c.source_id is not None else None
+        candidate = entry = None
+        if source is None:
+            candidate = candidate_name(parts.get("Source"))
+            found = find_source(self.project, candidate) if candidate else None
+            entry = self.project.source(found) if found is not None else None
         return ClaimView(c, parts, focus, self.span_text(focus) if focus else "", source,
-                         admiralty_code(source.reliability if source else None, c.credibility))
+                         admiralty_code(source.reliability if source else None, c.credibility),
+                         candidate, entry)
 
     # -- navigation ------------------------------------------------------------------------------------
     def select(self, kind: str, item_id: int, focus: int | None = None) -> bool:
@@ -481,10 +555,10 @@ class ReviewModel:
         reliabilities = self._reliabilities()
         out = []
         for c in self.claims.values():
-            if c.status == "rejected":
-                continue
-            code = admiralty_code(reliabilities.get(c.source_id) if c.source_id else None,
-                                  c.credibility)
+            reliability = reliabilities.get(c.source_id) if c.source_id else None
+            if c.status == "rejected" or (c.credibility is None and reliability is None):
+                continue  # nothing graded (most suggested claims): passed over before its parts
+            code = admiralty_code(reliability, c.credibility)
             parts = self._parts(c)
             if code and parts:
                 first = min(parts, key=lambda p: p.start)
@@ -654,12 +728,13 @@ class ReviewModel:
         return self._after(self.review.grade_claim(c.id, grade or None), keep=("claim", c.id))
 
     def grade_source(self, grade: str | None) -> Changes:
+        """Grade the current claim's source; a name the model proposed joins the registry."""
         self._open_doc()
         c = self.current_claim()
-        if c is None or c.source_id is None:
+        if c is None or (c.source_id is None and c.source_span_id is None):
             raise NothingToDo("Reliability is graded on a claim's source: pick a claim with a source")
         grade = None if grade in (None, "0", "") else grade
-        return self._after(self.review.grade_source(c.source_id, grade), keep=("claim", c.id))
+        return self._after(self.review.grade_claim_source(c.id, grade), keep=("claim", c.id))
 
     def set_claim_source(self, source_id: int | None) -> Changes:
         c = self._claim_or("Make a claim current first")

@@ -168,7 +168,40 @@ MIGRATIONS: list[str] = [
         INSERT INTO documents_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
     END;
     """,
-    # 2: corroboration. A full-text index over each claim's content (rowid = claim id, the text
+    # 2: the source registry holds what an analyst confirmed (issue 13). Before, pre-annotation
+    # put every source name the model proposed into `sources`; now those names stay with their
+    # suggested claims as candidates (the text of the claim's source span) until an analyst
+    # confirms one. An entry leaves the registry when no analyst touched it: no reliability, no
+    # note, no alias (added by hand or by a merge), no accepted claim, no decision in the events
+    # log that wrote it or linked a claim to it, and no claim that would lose its name with it
+    # (a linked claim without a source span). Its claims are unlinked; their source spans keep
+    # the names. `source_not_same`: pairs of names the analyst said are different sources
+    # (suggested merges not to show again), by normalised name.
+    """
+    CREATE TEMP TABLE _kept_sources AS
+        SELECT id FROM sources
+            WHERE reliability IS NOT NULL OR trim(coalesce(note, '')) != '' OR aliases != '[]'
+        UNION SELECT source_id FROM source_aliases
+        UNION SELECT source_id FROM claims WHERE status = 'accepted' AND source_id IS NOT NULL
+        UNION SELECT entity_id FROM events
+            WHERE entity = 'sources' AND group_id IS NOT NULL AND entity_id IS NOT NULL
+        UNION SELECT CASE WHEN json_valid(after) THEN json_extract(after, '$.source_id') END
+            FROM events WHERE entity = 'claims' AND group_id IS NOT NULL AND after IS NOT NULL
+        UNION SELECT c.source_id FROM claims c WHERE c.source_id IS NOT NULL
+            AND (c.source_span_id IS NULL OR c.source_span_id NOT IN (SELECT id FROM spans));
+    DELETE FROM _kept_sources WHERE id IS NULL;
+    UPDATE claims SET source_id = NULL
+        WHERE source_id IN (SELECT id FROM sources WHERE id NOT IN (SELECT id FROM _kept_sources));
+    DELETE FROM sources WHERE id NOT IN (SELECT id FROM _kept_sources);
+    DROP TABLE _kept_sources;
+    CREATE TABLE source_not_same (
+        norm_a TEXT NOT NULL,
+        norm_b TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (norm_a, norm_b)
+    );
+    """,
+    # 3: corroboration. A full-text index over each claim's content (rowid = claim id, the text
     # as the document holds it), kept by triggers so every writer (import, pre-annotation,
     # decisions, undo) keeps it current; its term counts (fts5vocab) for choosing the rare words
     # of a query; who made a claim link; indexes for the span trigger and the claims view (an
@@ -227,7 +260,7 @@ _SQLITE_INTERNAL = {"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
 def migrate(conn: sqlite3.Connection, from_version: int) -> None:
     """Apply migrations from_version+1 .. SCHEMA_VERSION in one transaction."""
     for version in range(from_version, SCHEMA_VERSION):
-        # meta keeps the version too (`check` compares them); a new file writes it after this.
+        # meta's schema_version follows the file's (`check` compares the two).
         conn.executescript("BEGIN;" + MIGRATIONS[version]
                            + f"UPDATE meta SET value = '{version + 1}' WHERE key = 'schema_version';"
                            f"PRAGMA user_version = {version + 1};"

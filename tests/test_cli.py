@@ -83,7 +83,7 @@ def test_check_is_clean_on_a_fresh_project_and_lists_problems_otherwise(tmp_path
     conn.close()
     r = cli("check", project)
     assert r.returncode == 1
-    assert "spans outside their document's text" in r.stdout
+    assert "document 1 'a': span 1 'ORG' at 5-500 lies outside its text (length 22)" in r.stdout
 
 
 def test_brat_import_and_agreement_between_annotators(tmp_path):

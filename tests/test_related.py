@@ -96,8 +96,9 @@ def test_a_project_of_the_first_schema_is_indexed_when_opened(tmp_path):
     conn.executescript(schema.MIGRATIONS[0])
     conn.executescript(f"PRAGMA user_version = 1; PRAGMA application_id = {schema.APP_ID};")
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    conn.execute("INSERT INTO documents (id, text, content_hash, created_at, updated_at) VALUES"
-                 " (1, 'Reuters said the dam burst near Raqqa.', 'h', 'x', 'x')")
+    conn.execute("INSERT INTO documents (id, text, content_hash, offset_map, created_at,"
+                 " updated_at) VALUES (1, 'Reuters said the dam burst near Raqqa.', 'h',"
+                 " '[[0, 0, 38]]', 'x', 'x')")
     conn.execute("INSERT INTO spans VALUES (1, 1, 13, 37, 'Content', 'import', 'accepted',"
                  " NULL, NULL, NULL, 'x', 'x')")
     conn.execute("INSERT INTO claims (id, document_id, content_span_id, origin, status,"

@@ -208,9 +208,12 @@ def test_each_decision_returns_its_changes_and_the_rows_match(model, project_pat
     m = model
     claim_id = m.current.id
     c = m.claims[claim_id]
-    changes = m.accept()                      # a claim: it and its parts
+    changes = m.accept()                      # a claim: it and its parts, and its source registered
     assert changes.claims == {claim_id} and changes.spans == set(c.part_ids())
     assert changes.documents == {1} and changes.counts and changes.undo_text == "accept claim"
+    assert changes.registry and stored(project_path, "SELECT s.name FROM claims c JOIN sources s"
+                                       " ON s.id = c.source_id WHERE c.id = ?",
+                                       (claim_id,)) == [("the Syrian Observatory",)]
     assert stored(project_path, "SELECT status FROM claims WHERE id = ?", (claim_id,)) == [("accepted",)]
     assert {r[0] for r in stored(project_path, "SELECT status FROM spans WHERE id IN (?, ?, ?)",
                                  tuple(c.part_ids()))} == {"accepted"}
@@ -232,9 +235,6 @@ def test_each_decision_returns_its_changes_and_the_rows_match(model, project_pat
 
     with pytest.raises(NothingToDo):
         m.grade_source("A")                   # a span is current, not a claim
-    m.select("claim", claim_id)
-    with pytest.raises(NothingToDo):
-        m.grade_source("A")                   # the claim has no registry source yet
 
     left = m.undecided_left()
     with pytest.raises(UndecidedSuggestions):
@@ -316,7 +316,9 @@ def test_reads_the_window_makes(model, project):
     m.select("claim", next(iter(m.claims)))
     m.set_claim_source(src)
     assert m.source_claim_counts() == {src: 1}
-    assert [s.name for s in m.registry()] == ["Reuters"]
+    # The accepted claim's own source joined the registry when it was accepted; it has no claim
+    # now that the claim is linked to Reuters by hand (the analyst's entry stays).
+    assert [s.name for s in m.registry()] == ["Reuters", "the Syrian Observatory"]
 
 
 def test_nothing_open_and_nothing_current_are_clear_messages(project):

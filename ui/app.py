@@ -1,6 +1,7 @@
 """Start the desktop app: `python main.py [PROJECT | demo]`."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,8 +13,18 @@ from ui import ops
 from ui.main_window import MainWindow
 
 
+def prepare_qt() -> None:
+    """Settings Qt reads when it starts: call before the QApplication is made."""
+    # Qt's raster engine hands larger fills to a pool of threads and waits for them; for the
+    # small areas a review repaints the hand-offs cost more than the fills (130–260 thread
+    # switches per article switch, each a wait on a busy machine). Qt's own switch keeps
+    # painting on the UI thread.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
 def run_app(argv: list[str]) -> int:
     """Show the window at once; open the project (building the demo off the UI thread first)."""
+    prepare_qt()
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "credence"])
     app.setOrganizationName("Credence")
     app.setApplicationName("Credence")
@@ -40,31 +51,51 @@ def run_app(argv: list[str]) -> int:
 
 
 def open_demo(window: MainWindow, path: Path | None = None) -> None:
-    """Open the demo project; on first run import and pre-annotate it in the background."""
-    from storage.demo import build_demo, default_demo_path
+    """Open the demo project on the seed article, pre-annotated, within seconds; the other
+    articles are pre-annotated in the background meanwhile (status bar: progress, Cancel),
+    and a later start goes on where that stopped."""
+    from storage.demo import create_demo, default_demo_path, is_prepared, prepare_demo
     path = Path(path or default_demo_path())
     if path.exists() and path.stat().st_size > 0:
-        if window.open_project(path) and window.project.has_unannotated_documents():
-            window.preannotate()  # a first build stopped before annotating finished
+        if not window.open_project(path):
+            return
+        if is_prepared(window.project):
+            window.annotate_in_background()
+            return
+        # A first run stopped before everything was imported: complete it (a second or so).
+        project = window.project
+
+        def complete(progress, should_cancel):
+            return prepare_demo(project)
+
+        ops.run_in_background(window, "Preparing the demo project", complete,
+                              lambda seed_id: _show_demo(window, seed_id), cancellable=False,
+                              show_after_ms=-1)
         return
-    window.statusBar().showMessage("Building the demo project (first run: import and pre-annotate)…")
+    window.statusBar().showMessage("Preparing the demo project: the seed article first…")
 
     def work(progress, should_cancel):
-        return build_demo(path, progress=progress)
+        return create_demo(path)
 
-    def done(summary: str) -> None:
-        window.statusBar().showMessage(summary, 15000)
+    def done(seed_id: int) -> None:
         # After the op has finished being busy (this callback runs just before that).
-        QTimer.singleShot(0, lambda: window.open_project(path))
+        QTimer.singleShot(0, lambda: window.open_project(path) and _show_demo(window, seed_id))
 
     def failed(exc: BaseException) -> None:
-        # A half-built demo would be opened next time as if complete: remove it.
+        # A demo that never got its seed article is started again from nothing next time.
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         window._warn("Demo project", f"The demo project could not be built: {exc}")
 
-    ops.run_in_background(window, "Building the demo project", work, done, cancellable=False,
-                          on_error=failed, show_after_ms=200)
+    ops.run_in_background(window, "Preparing the demo project", work, done, cancellable=False,
+                          on_error=failed, show_after_ms=-1)
+
+
+def _show_demo(window: MainWindow, seed_id: int) -> None:
+    """The seed article on screen, the rest pre-annotated in the background."""
+    window.doc_list.select_document(seed_id)
+    window.view.setFocus()
+    window.annotate_in_background()
 
 
 def main() -> None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor, QContextMenuEvent, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
-    QResizeEvent, QTextCharFormat, QSyntaxHighlighter, QTextCursor, QTextOption,
+    QRegion, QResizeEvent, QTextCharFormat, QSyntaxHighlighter, QTextCursor, QTextOption,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
@@ -30,6 +30,13 @@ CODE_INK = QColor("#1a237e")
 CODE_PAPER = QColor("#e8eaf6")
 # Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko…, and their forms).
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+# A long article is shown this many characters at a time (show_document_steps): ~10 ms a step.
+PIECE_CHARS = 40_000
+
+
+def _order(piece: tuple) -> tuple[int, int]:
+    """Where a span's piece stands in the view's index: by start, then by span id."""
+    return piece[1], piece[5]
 
 
 def safe_colour(value: str | None, fallback: str = _FALLBACK) -> QColor:
@@ -106,8 +113,11 @@ class _SpanHighlighter(QSyntaxHighlighter):
         self.view = view
 
     def highlightBlock(self, text: str) -> None:
-        b0 = self.currentBlock().position()
-        for s, e, fmt in self.view.block_formats(b0, b0 + len(text) + 1):
+        block = self.currentBlock()
+        b0 = block.position()
+        # The block's length in Qt (UTF-16) units: len(text) counts code points, and would cut
+        # off the spans at the end of a paragraph holding emoji or other non-BMP characters.
+        for s, e, fmt in self.view.block_formats(b0, b0 + block.length()):
             self.setFormat(s - b0, e - s, fmt)
 
 
@@ -125,6 +135,9 @@ class ArticleView(QPlainTextEdit):
         # Mouse selection only: keys belong to the review shortcuts, not to caret movement.
         self.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.setLineWrapMode(QPlainTextEdit.WidgetWidth)
+        # Always there: a scroll bar appearing when a long article follows a short one would
+        # narrow the text and lay it out a second time.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOn)
         self.setWordWrapMode(QTextOption.WrapAtWordBoundaryOrAnywhere)
         font = QFont(self.font())
         font.setPointSizeF(max(11.5, font.pointSizeF() * 1.15))
@@ -133,19 +146,24 @@ class ArticleView(QPlainTextEdit):
         self.setFocusPolicy(Qt.StrongFocus)
         self.setObjectName("articleView")
         self._map = OffsetMap("")
+        self._same_offsets = True
         self._text = ""
         self._colours: dict[str, QColor] = {}
         self._spans: dict[int, Span] = {}
-        # span id -> (layer, qt start, qt end, format) for each fragment
+        # span id -> (layer, qt start, qt end, format, recessive, span id) for each fragment;
+        # indexed in (start, span id) order, which also decides between spans of one layer
         self._pieces: dict[int, list[tuple[int, int, int, QTextCharFormat, bool]]] = {}
         self._outlines: list[tuple[int, int, bool]] = []  # qt start, qt end, strong?
         self._band: tuple[int, int] | None = None  # the current claim's content, qt range
         # One format object per (label, status) and per overlap combination: cheap to reuse.
         self._formats: dict[tuple[str, str], QTextCharFormat] = {}
         self._merged: dict[tuple[int, ...], QTextCharFormat] = {}
-        self._sorted: list[tuple[int, int, int, QTextCharFormat, bool]] = []
+        self._sorted: list[tuple[int, int, int, QTextCharFormat, bool, int]] = []
         self._starts: list[int] = []
         self._longest = 0
+        self._bars: list[tuple[int, int, bool]] = []  # claim contents: qt start, end, accepted?
+        self._bar_starts: list[int] = []
+        self._bar_longest = 0
         self._highlighter = _SpanHighlighter(self)
         self.setPlaceholderText("No article open")
         # What the hover tooltip says about a character (set by the presenter): lines of text.
@@ -153,7 +171,7 @@ class ArticleView(QPlainTextEdit):
         self._codes: list[tuple[int, int, str]] = []  # qt start, qt end, Admiralty code
         self._gutter = _Gutter(self)
         self.setViewportMargins(GUTTER, 0, 0, 0)
-        self.updateRequest.connect(lambda _rect, _dy: self._gutter.update())
+        self.updateRequest.connect(self._on_update_request)
 
     # -- content ----------------------------------------------------------------------------------
     @property
@@ -167,13 +185,68 @@ class ArticleView(QPlainTextEdit):
 
     def show_document(self, text: str, spans: Iterable[Span]) -> None:
         """Show a new article (plain text only) with all its spans."""
-        self._text = text
-        self._map = OffsetMap(text)
-        self._outlines = []
-        self._band = None
-        self._spans = {s.id: s for s in spans}
+        self._begin(text, spans)
         self._pieces = {sid: self._make(s) for sid, s in self._spans.items()}
         self._index()
+        # The highlighter colours each block as setPlainText lays it out: one pass, no extra.
+        self.setPlainText(display_text(text))
+
+    def show_document_steps(self, text: str, spans: Iterable[Span], piece_chars: int | None = None,
+                            *, in_order: bool = False) -> Iterator[int]:
+        """show_document for a long article, in steps run between events: the text a piece at a
+        time (cut after a line break), each piece with the spans that start in it, so no step
+        holds the window long. Yields how many characters are shown so far; the drawing at the
+        end is show_document's. `in_order`: the spans come sorted by start already."""
+        piece_chars = piece_chars or PIECE_CHARS
+        self.setPlainText("")
+        self._begin_text(text)
+        self._spans, self._pieces = {}, {}
+        self._sorted, self._starts, self._longest = [], [], 0
+        self._bars, self._bar_starts, self._bar_longest = [], [], 0
+        yield 0  # scanning the text is a step of its own, and so is taking in the spans
+        self._begin_spans(spans)
+        yield 0
+        shown = display_text(text)
+        ordered = list(self._spans.values())
+        if not in_order:
+            ordered.sort(key=lambda s: s.start)
+        j, n = 0, len(ordered)
+        start = 0
+        cursor = QTextCursor(self.document())
+        while True:
+            end = len(text) if len(text) - start <= piece_chars else \
+                (text.rfind("\n", start + piece_chars // 2, start + piece_chars) + 1 or start + piece_chars)
+            first = j
+            made = []
+            while j < n and ordered[j].start < end:
+                made += self._pieces.setdefault(ordered[j].id, self._make(ordered[j]))
+                j += 1
+            self._add_pieces(made, ordered[first:j])
+            if start == 0:
+                self.setPlainText(shown[:end])
+            else:
+                cursor.movePosition(QTextCursor.End)
+                cursor.insertText(shown[start:end])
+            start = end
+            yield end
+            if start >= len(text):
+                break
+        if j < n:  # spans past the text's end (none in a sound project)
+            for span in ordered[j:]:
+                self._pieces[span.id] = self._make(span)
+            self._index()
+
+    def _begin(self, text: str, spans: Iterable[Span]) -> None:
+        self._begin_text(text)
+        self._begin_spans(spans)
+
+    def _begin_text(self, text: str) -> None:
+        self._text = text
+        self._map = OffsetMap(text)
+        # No character outside the BMP: Qt positions are the code-point offsets themselves.
+        self._same_offsets = self._map.qt_length == self._map.length
+        self._outlines = []
+        self._band = None
         self._codes = []
         # Qt's plain-text layout aligns every paragraph left; justified text is laid out
         # right-aligned in a right-to-left paragraph, so an article in such a script reads as
@@ -181,8 +254,27 @@ class ArticleView(QPlainTextEdit):
         option = self.document().defaultTextOption()
         option.setAlignment(Qt.AlignJustify if _RTL.search(text) else Qt.AlignLeft)
         self.document().setDefaultTextOption(option)
-        # The highlighter colours each block as setPlainText lays it out: one pass, no extra.
-        self.setPlainText(display_text(text))
+
+    def _begin_spans(self, spans: Iterable[Span]) -> None:
+        self._spans = {s.id: s for s in spans}
+
+    def _add_pieces(self, pieces: list, spans: list[Span]) -> None:
+        """Index the pieces of spans that start after every span indexed so far (one step of a
+        long article); anything else makes the index whole again."""
+        bars = [(*self._map.range_to_qt(s.start, s.end), s.status == "accepted") for s in spans
+                if s.label == "Content" and s.status != "rejected"]
+        pieces.sort(key=_order)
+        bars.sort()
+        if (pieces and self._sorted and _order(pieces[0]) < _order(self._sorted[-1])) or \
+                (bars and self._bar_starts and bars[0][0] < self._bar_starts[-1]):
+            self._index()
+            return
+        self._sorted += pieces
+        self._starts += [p[1] for p in pieces]
+        self._longest = max([self._longest] + [p[2] - p[1] for p in pieces])
+        self._bars += bars
+        self._bar_starts += [b[0] for b in bars]
+        self._bar_longest = max([self._bar_longest] + [b[1] - b[0] for b in bars])
 
     def clear_document(self) -> None:
         self.show_document("", [])
@@ -205,7 +297,54 @@ class ArticleView(QPlainTextEdit):
         self._rehighlight(dirty)
         return changed | removed
 
-    def _make(self, span: Span) -> list[tuple[int, int, int, QTextCharFormat, bool]]:
+    def change_spans(self, changed: Iterable[Span], removed: Iterable[int] = ()) -> set[int]:
+        """update_spans for the spans a decision wrote: only they are re-indexed and only their
+        blocks re-coloured, however many spans the article holds (the reference is update_spans)."""
+        dirty: list[tuple[int, int]] = []
+        done: set[int] = set()
+        bars = False
+        for sid in removed:
+            if sid in self._spans:
+                bars |= self._spans[sid].label == "Content"
+                dirty += self._unindex(sid)
+                del self._spans[sid]
+                done.add(sid)
+        for span in changed:
+            if self._spans.get(span.id) == span:
+                continue
+            old = self._spans.get(span.id)
+            bars |= span.label == "Content" or (old is not None and old.label == "Content")
+            dirty += self._unindex(span.id)
+            self._spans[span.id] = span
+            pieces = self._pieces[span.id] = self._make(span)
+            for p in pieces:
+                i = bisect_left(self._starts, p[1])
+                while i < len(self._sorted) and _order(self._sorted[i]) < _order(p):
+                    i += 1
+                self._sorted.insert(i, p)
+                self._starts.insert(i, p[1])
+                self._longest = max(self._longest, p[2] - p[1])
+                dirty.append((p[1], p[2]))
+            done.add(span.id)
+        if bars:
+            self._index_bars()
+        self._rehighlight(dirty)
+        return done
+
+    def _unindex(self, sid: int) -> list[tuple[int, int]]:
+        """Take a span's pieces out of the index; their ranges (to re-colour)."""
+        out = []
+        for p in self._pieces.pop(sid, ()):
+            i = bisect_left(self._starts, p[1])
+            while i < len(self._sorted) and self._sorted[i] is not p:
+                i += 1
+            if i < len(self._sorted):
+                del self._sorted[i]
+                del self._starts[i]
+            out.append((p[1], p[2]))
+        return out
+
+    def _make(self, span: Span) -> list[tuple[int, int, int, QTextCharFormat, bool, int]]:
         key = (span.label, span.status)
         fmt = self._formats.get(key)
         if fmt is None:
@@ -214,14 +353,26 @@ class ArticleView(QPlainTextEdit):
         # A rejected span gives way: where it overlaps anything not rejected, its grey and its
         # strike-through are not drawn (a rejected claim never greys the entities inside it).
         recessive = span.status == "rejected"
-        return [(layer, *self._map.range_to_qt(a, b), fmt, recessive)
+        if self._same_offsets and not span.fragments:  # the usual case, for every span of a switch
+            return [(layer, span.start, span.end, fmt, recessive, span.id)]
+        return [(layer, *self._map.range_to_qt(a, b), fmt, recessive, span.id)
                 for a, b in (span.fragments or [[span.start, span.end]])]
 
     def _index(self) -> None:
         """Pieces sorted by start, for finding those that touch a block."""
-        self._sorted = sorted((p for ps in self._pieces.values() for p in ps), key=lambda p: p[1])
+        self._sorted = sorted((p for ps in self._pieces.values() for p in ps), key=_order)
         self._starts = [p[1] for p in self._sorted]
         self._longest = max((p[2] - p[1] for p in self._sorted), default=0)
+        self._index_bars()
+
+    def _index_bars(self) -> None:
+        """Claim contents not rejected, by start: the margin bars, found by position."""
+        bars = sorted((*self._map.range_to_qt(s.start, s.end), s.status == "accepted")
+                      for s in self._spans.values()
+                      if s.label == "Content" and s.status != "rejected" and s.id in self._pieces)
+        self._bars = bars
+        self._bar_starts = [b[0] for b in bars]
+        self._bar_longest = max((b[1] - b[0] for b in bars), default=0)
 
     def _rehighlight(self, ranges: Iterable[tuple[int, int]]) -> None:
         doc = self.document()
@@ -288,17 +439,25 @@ class ArticleView(QPlainTextEdit):
         if focus is not None:
             outlines.append((*self._map.range_to_qt(*focus), True))
         outlines += [(*self._map.range_to_qt(a, b), False) for a, b in others]
-        self._outlines = outlines
-        if focus is not None and reveal:
-            self._reveal(*focus)
-        self.viewport().update()
+        old, self._outlines = self._outlines, outlines
+        if focus is not None and reveal and self._reveal(*focus):
+            self.viewport().update()  # scrolled: everything moved
+            return
+        # Only where an outline was or is now: repainting the whole page costs a few ms more.
+        region = QRegion()
+        for qa, qb, _strong in old + outlines:
+            for r in self._rects(qa, qb):
+                region += r.adjusted(-4, -2, 4, 2).toAlignedRect()
+        if not region.isEmpty():
+            self.viewport().update(region)
 
-    def _reveal(self, start: int, end: int) -> None:
+    def _reveal(self, start: int, end: int) -> bool:
+        """Scroll the range into view; False when it was in view already."""
         qa, qb = self._map.range_to_qt(start, end)
         rects = self._rects(qa, qb)
         height = self.viewport().height()
         if rects and rects[0].top() >= 0 and rects[-1].bottom() <= height:
-            return  # already in view: moving the caret would cost a relayout for nothing
+            return False  # already in view: moving the caret would cost a relayout for nothing
         cur = QTextCursor(self.document())
         cur.setPosition(self._map.to_qt(end))
         self.setTextCursor(cur)
@@ -306,6 +465,7 @@ class ArticleView(QPlainTextEdit):
         cur.setPosition(self._map.to_qt(start))
         self.setTextCursor(cur)
         self.ensureCursorVisible()
+        return True
 
     def selection_range(self) -> tuple[int, int] | None:
         """The selected text as a code-point range, or None."""
@@ -394,16 +554,14 @@ class ArticleView(QPlainTextEdit):
         """A bar in the left margin beside each line of a claim's content (solid: accepted)."""
         x = self.document().documentMargin() / 2 + self.contentOffset().x()
         height = self.viewport().height()
-        top_block = self.firstVisibleBlock().position()
-        for s in self._spans.values():
-            if s.label != "Content":
+        top = self.firstVisibleBlock().position()
+        bottom = self.cursorForPosition(QPoint(0, height)).block()
+        bottom_pos = bottom.position() + bottom.length()
+        lo = bisect_left(self._bar_starts, top - self._bar_longest)
+        hi = bisect_right(self._bar_starts, bottom_pos)
+        for qa, qb, accepted in self._bars[lo:hi]:
+            if qb < top:
                 continue
-            if s.status == "rejected":
-                continue
-            qa, qb = self._map.range_to_qt(s.start, s.end)
-            if qb < top_block:
-                continue
-            accepted = s.status == "accepted"
             pen = QPen(CONTENT_BAR if accepted else CONTENT_BAR_SUGGESTED, 4 if accepted else 3)
             pen.setCapStyle(Qt.FlatCap)
             painter.setPen(pen)
@@ -411,6 +569,13 @@ class ArticleView(QPlainTextEdit):
                 if r.top() > height:
                     break
                 painter.drawLine(QPointF(x, r.top() + 1), QPointF(x, r.bottom() - 1))
+
+    def _on_update_request(self, rect: QRect, dy: int) -> None:
+        """Keep the gutter in step with the text: scrolled with it, or repainted where it was."""
+        if dy:
+            self._gutter.update()
+        else:
+            self._gutter.update(0, rect.y(), GUTTER, rect.height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -487,6 +652,7 @@ class _Gutter(QWidget):
     def __init__(self, view: ArticleView):
         super().__init__(view)
         self.view = view
+        self.setAttribute(Qt.WA_OpaquePaintEvent)  # it fills what it paints: nothing beneath
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

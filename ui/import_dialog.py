@@ -1,11 +1,7 @@
 """The import dialog: files or a folder, the format, a CSV column mapping with a preview, then import."""
 from __future__ import annotations
 
-import csv
-import io
 import os
-import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,84 +12,40 @@ from PySide6.QtWidgets import (
     QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from annotation.readers import (
+    EXTENSIONS, FORMATS, csv_preview, format_of, guess_columns, open_regular,
+)
+from storage.importer import NORMALISE_DEFAULT, guess_format
 from storage.project import Project
 from ui import ops
 
-FORMATS = ("txt", "html", "csv", "jsonl", "brat")
+__all__ = ["FORMATS", "NORMALISE_DEFAULT", "ImportDialog", "guess_format", "guess_mapping",
+           "read_csv_preview"]
+# How each format is named in the dialog; the formats themselves, their extensions, the CSV
+# reading and the normalisation defaults are the core's (annotation/readers.py, storage/importer.py).
 FORMAT_NAMES = {
     "txt": "Plain text (.txt)", "html": "Web pages (.html)", "csv": "Table (.csv)",
     "jsonl": "JSON lines (.jsonl)", "brat": "brat standoff (.txt + .ann)",
 }
-# Normalising moves offsets: formats that carry spans keep their text exactly as it is.
-NORMALISE_DEFAULT = {"txt": True, "html": True, "csv": True, "jsonl": False, "brat": False}
-_EXTENSIONS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html", ".csv": "csv",
-               ".jsonl": "jsonl", ".ann": "brat"}
-_TEXT_NAMES = ("article_content", "text", "content", "body", "article", "full_text")
-_TITLE_NAMES = ("article_title", "title", "headline", "heading")
 _NO_COLUMN = "(none)"
 PREVIEW_ROWS = 5
 _PREVIEW_CHARS = 90
 
 
-def guess_format(paths: list[Path]) -> str | None:
-    """The import format from file extensions; a folder with .ann files or a text/ + attributions/
-    layout is brat."""
-    exts: Counter[str] = Counter()
-    for p in paths:
-        if p.is_dir():
-            if (p / "text").is_dir() and (p / "attributions").is_dir():
-                return "brat"
-            for child in p.iterdir():
-                exts[child.suffix.lower()] += 1
-        else:
-            exts[p.suffix.lower()] += 1
-    if exts.get(".ann"):
-        return "brat"
-    known = [(n, _EXTENSIONS[e]) for e, n in exts.items() if e in _EXTENSIONS]
-    return max(known)[1] if known else None
-
-
 def read_csv_preview(path: Path, rows: int = PREVIEW_ROWS) -> tuple[list[str], list[list[str]]]:
-    """The header and first rows of a CSV file (only its beginning is read)."""
-    with open(path, "rb") as f:
-        head = f.read(256 * 1024)
-    text = head.decode("utf-8-sig", errors="replace")
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # article texts are long fields
-    try:
-        reader = csv.reader(io.StringIO(text), dialect)
-        header = next(reader, [])
-        body = []
-        for row in reader:
-            if len(body) >= rows:
-                break
-            body.append(row)
-    except csv.Error as exc:
-        raise ValueError(f"{path.name}: not a readable CSV file ({exc})") from None
-    finally:
-        csv.field_size_limit(old_limit)
-    if not header:
-        raise ValueError(f"{path.name}: the file is empty (no header row)")
-    return [h.strip() for h in header], body
+    """The header and first rows of a CSV file, read exactly as the import reads it."""
+    with open_regular(path, path.name) as f:
+        return csv_preview(f, path.name, rows)
 
 
 def guess_mapping(header: list[str], rows: list[list[str]]) -> dict[str, Any]:
-    """Text and title columns by name (FA-KES: article_content / article_title), else the longest
-    column is the text; every other column is kept as metadata."""
-    lower = {h.lower(): h for h in header}
-    text = next((lower[n] for n in _TEXT_NAMES if n in lower), None)
-    title = next((lower[n] for n in _TITLE_NAMES if n in lower), None)
-    if text is None and header:
-        def mean_len(i: int) -> float:
-            cells = [len(r[i]) for r in rows if i < len(r)]
-            return sum(cells) / len(cells) if cells else 0.0
-        text = header[max(range(len(header)), key=mean_len)]
-    meta = [h for h in header if h not in (text, title)]
-    return {"text_column": text, "title_column": title, "meta_columns": meta}
+    """The import's own column guess; with no known text column, the longest one is proposed
+    (the analyst sees it in the preview and confirms)."""
+    guess = guess_columns(header, rows, longest_as_text=True)
+    return {"text_column": guess.text, "title_column": guess.title, "meta_columns": guess.meta}
+
+
+_FILE_FILTER = ("Articles (" + " ".join(f"*{e}" for e in EXTENSIONS) + ");;All files (*)")
 
 
 class ImportDialog(QDialog):
@@ -109,6 +61,7 @@ class ImportDialog(QDialog):
         self.header: list[str] = []
         self.preview_rows: list[list[str]] = []
         self.last_op: ops.Op | None = None
+        self._guessed: str | None = None  # the format guessed from the paths, while kept
         self.summary = None
         self._annotated = False
         self.error_message: str | None = None
@@ -228,6 +181,7 @@ class ImportDialog(QDialog):
         fmt = guess_format(self.paths)
         if fmt is not None:
             self.set_format(fmt)
+        self._guessed = fmt
         self._load_csv_header()
         self._update_buttons()
 
@@ -242,8 +196,7 @@ class ImportDialog(QDialog):
     @Slot()
     def _on_add_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Import articles", "",
-            "Articles (*.txt *.html *.htm *.csv *.jsonl *.ann);;All files (*)")
+            self, "Import articles", "", _FILE_FILTER)
         if files:
             self.add_paths(files)
 
@@ -272,10 +225,10 @@ class ImportDialog(QDialog):
     # -- the CSV mapping ------------------------------------------------------------------------
     def _first_csv(self) -> Path | None:
         for p in self.paths:
-            if p.is_file() and p.suffix.lower() == ".csv":
+            if p.is_file() and format_of(p) == "csv":
                 return p
             if p.is_dir():
-                found = sorted(p.glob("*.csv"))
+                found = sorted(c for c in p.iterdir() if format_of(c) == "csv" and c.is_file())
                 if found:
                     return found[0]
         return None
@@ -386,6 +339,13 @@ class ImportDialog(QDialog):
             return None
         from storage.importer import import_paths
         fmt, mapping, normalise = self.format(), self.mapping(), self.normalise_check.isChecked()
+        # What the user left as proposed is left to the core, as the command line leaves it:
+        # the guessed format lets each file be read by its own extension, and the default
+        # normalisation lets a JSONL record carrying spans keep its offsets.
+        if fmt == self._guessed:
+            fmt = None
+        if normalise == NORMALISE_DEFAULT[self.format()]:
+            normalise = None
         paths = list(self.paths)
         project = self.project
 

@@ -1,18 +1,20 @@
 """The main window: document list | article view | side panel, menus from the action table."""
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter,
-    QVBoxLayout,
+    QDialog, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
+    QSplitter, QToolButton, QVBoxLayout,
 )
 
 from annotation.pipeline import model_version
 from annotation.tokens import tokenizer
 from storage.analyst import analyst_name, set_analyst_name
+from storage.background_annotation import is_wanted as wants_background_annotation
 from storage.backup import backup_on_open
 from storage.changes import Changes
 from storage.preannotate import annotate
@@ -21,6 +23,7 @@ from storage.review_model import ReviewModel
 from ui import ops
 from ui.actions import MENUS, ActionSpec, action_specs
 from ui.article_view import ArticleView
+from ui.background_annotator import BackgroundAnnotator
 from ui.cheat_sheet import CheatSheet
 from ui.claims_view import ClaimsView
 from ui.document_list import DocumentList
@@ -81,6 +84,23 @@ class MainWindow(QMainWindow):
                                       "(File ▸ Analyst Name… changes it)")
         for w in (self.model_label, self.counts_label, self.analyst_label):
             w.setTextFormat(Qt.PlainText)
+        # Pre-annotation in the background: what it has done, and Cancel (hidden when idle).
+        self.annotating_label = QLabel("")
+        self.annotating_label.setTextFormat(Qt.PlainText)
+        self.annotating_bar = QProgressBar()
+        self.annotating_bar.setMaximumWidth(140)
+        self.annotating_bar.setMaximumHeight(14)
+        self.annotating_bar.setTextVisible(False)
+        self.annotating_cancel = QToolButton()
+        self.annotating_cancel.setText("Cancel")
+        self.annotating_cancel.setToolTip("stop pre-annotating; what is done is kept, and the next "
+                                          "start goes on with the rest")
+        self.annotating_cancel.clicked.connect(self.cancel_background_annotation)
+        for w in (self.annotating_label, self.annotating_bar, self.annotating_cancel):
+            w.setVisible(False)
+            self.statusBar().addPermanentWidget(w)
+        self.annotator: BackgroundAnnotator | None = None
+        self._annotate_when_loaded = False
         self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.analyst_label)
         self.statusBar().addPermanentWidget(self.model_label)
@@ -95,6 +115,7 @@ class MainWindow(QMainWindow):
         self.controller.changed.connect(self._on_changes)
         self.controller.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.controller.jump_requested.connect(self.goto_claim)
+        self.controller.opened.connect(lambda _doc_id: self._refresh_doc_labels())
         self.doc_list.document_chosen.connect(self._on_document_chosen)
         self.view.context_requested.connect(self._on_context_requested)
         ops.busy_notifier().busyChanged.connect(self._on_busy_changed)
@@ -229,6 +250,8 @@ class MainWindow(QMainWindow):
             self.side.show_nothing("This project has no articles yet: File ▸ Import… (Ctrl+I)")
         self._update_counts()
         self.view.setFocus()
+        if wants_background_annotation(project):  # a run stopped before it was done goes on
+            self.annotate_in_background()
         return True
 
     def _close_project(self) -> None:
@@ -238,6 +261,7 @@ class MainWindow(QMainWindow):
             self.claims_view.close()
             self.claims_view = None
         self._back.clear()
+        self._stop_annotator()
         self.side.note.clearFocus()  # a note being typed is saved on focus-out
         self.controller.set_model(None)
         self.review_model = None
@@ -257,7 +281,15 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, nlp) -> None:
         self.nlp = nlp
+        # The model is hundreds of thousands of long-lived objects: a full collection walking
+        # them holds the window 100-200 ms at some later keypress. Freeze them (and Qt's) out
+        # of the collector's walks, once; what is made from then on is collected as usual.
+        if not gc.get_freeze_count():
+            gc.freeze()
         self.model_label.setText(f"Model: {model_version(nlp)}")
+        if self._annotate_when_loaded:
+            self._annotate_when_loaded = False
+            self.annotate_in_background()
         # spaCy is imported now: make the tokenizer snapping uses before the first keypress needs it.
         ops.run_in_background(self, "Preparing the tokenizer", lambda progress, cancel: tokenizer(),
                               None, cancellable=False, show_after_ms=-1, uses_project=False)
@@ -487,6 +519,9 @@ class MainWindow(QMainWindow):
     def preannotate(self) -> None:
         if self.project is None:
             return
+        if self.annotator is not None and self.annotator.running:
+            self.statusBar().showMessage("Pre-annotation is already running in the background", 8000)
+            return
         project, nlp = self.project, self.nlp
 
         def work(progress, should_cancel):
@@ -497,6 +532,78 @@ class MainWindow(QMainWindow):
             self._after_bulk_change()
 
         ops.run_in_background(self, "Pre-annotating articles", work, done, cancellable=True)
+
+    # -- pre-annotation in the background -----------------------------------------------------------
+    def annotate_in_background(self) -> bool:
+        """Pre-annotate the articles never pre-annotated, batch by batch, while the analyst
+        reviews; False when there is nothing to do."""
+        if self.project is None or (self.annotator is not None and self.annotator.running):
+            return False
+        if self.nlp is None:  # it starts once the model is loaded
+            self._annotate_when_loaded = True
+            return True
+        annotator = BackgroundAnnotator(self, self.project, self.nlp)
+        annotator.progressed.connect(self._on_annotating_progress)
+        annotator.stored.connect(self._on_annotated_batch)
+        annotator.finished.connect(self._on_annotating_finished)
+        self.annotator = annotator
+        if not annotator.start():
+            self.annotator = None
+            annotator.deleteLater()
+            return False
+        for w in (self.annotating_label, self.annotating_bar, self.annotating_cancel):
+            w.setVisible(True)
+        self.annotating_cancel.setEnabled(True)
+        return True
+
+    def cancel_background_annotation(self) -> None:
+        if self.annotator is not None and self.annotator.running:
+            self.annotating_cancel.setEnabled(False)
+            self.annotating_label.setText("Stopping the pre-annotation…")
+            self.annotator.cancel()
+
+    def _stop_annotator(self) -> None:
+        """The project is closing: stop at once and forget the annotator (it kept its batches)."""
+        self._annotate_when_loaded = False
+        annotator, self.annotator = self.annotator, None
+        if annotator is not None:
+            annotator.finished.disconnect(self._on_annotating_finished)
+            annotator.stored.disconnect(self._on_annotated_batch)
+            annotator.cancel()
+            annotator.running = False  # a batch parsed meanwhile is dropped, never stored
+            self._hide_annotating()
+
+    def _on_annotating_progress(self, done: int, total: int) -> None:
+        self.annotating_bar.setRange(0, max(total, 1))
+        self.annotating_bar.setValue(done)
+        self.annotating_label.setText(f"Pre-annotating: {done:,} of {total:,} articles")
+
+    def _on_annotated_batch(self, doc_ids: set[int]) -> None:
+        """A batch was stored: its list rows, the counts, and the open article if it was one."""
+        self.doc_list.refresh_documents(doc_ids)
+        self._counts_timer.start()
+        if self.review_model is not None and self.review_model.doc_id in doc_ids:
+            self.controller.reload()
+
+    def _on_annotating_finished(self, how: str) -> None:
+        annotator = self.annotator
+        self.annotator = None
+        self._hide_annotating()
+        if annotator is None:
+            return
+        done, total = annotator.done_count, annotator.total
+        if how == "done":
+            self.statusBar().showMessage(f"Pre-annotation finished: {done:,} articles annotated", 15000)
+        elif how == "cancelled":
+            self.statusBar().showMessage(
+                f"Pre-annotation stopped: {done:,} of {total:,} articles annotated; it goes on "
+                "with the rest when the project is opened again", 20000)
+        self._update_counts()
+        annotator.deleteLater()
+
+    def _hide_annotating(self) -> None:
+        for w in (self.annotating_label, self.annotating_bar, self.annotating_cancel):
+            w.setVisible(False)
 
     def _after_bulk_change(self) -> None:
         """After an import or annotation: labels, list and the open article may all have changed."""

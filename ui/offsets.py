@@ -8,7 +8,10 @@ shown is `display_text(text)`, which keeps exactly one Qt position per UTF-16 un
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
+
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 def display_text(text: str) -> str:
@@ -29,8 +32,9 @@ class OffsetMap:
     __slots__ = ("_astral", "_astral_qt", "length", "qt_length")
 
     def __init__(self, text: str):
-        # Code-point indices of non-BMP characters (two UTF-16 units each); usually none.
-        self._astral = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF] if not text.isascii() else []
+        # Code-point indices of non-BMP characters (two UTF-16 units each); usually none. Found
+        # by the regex engine: a Python loop over a 4.8 MB article takes a third of a second.
+        self._astral = [m.start() for m in _ASTRAL.finditer(text)] if not text.isascii() else []
         self._astral_qt = [i + k for k, i in enumerate(self._astral)]
         self.length = len(text)
         self.qt_length = self.length + len(self._astral)

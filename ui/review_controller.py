@@ -7,14 +7,19 @@ refreshes the list, the counts and the Edit menu.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import time
+from collections.abc import Callable, Iterator
+
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from annotation.model import CLAIM_ROLES
+from annotation.tokens import TokenEdges, tokenizer
 from storage.changes import Changes
-from storage.project import ProjectError
-from storage.review_model import NONE_LEFT, ReviewModel
+from storage.project import Project, ProjectError
+from storage.review_model import NONE_LEFT, OpenedArticle, ReviewModel, read_article
+from ui import ops
 from ui.article_view import ArticleView
 from ui.label_picker import LabelPicker
 from ui.side_panel import SidePanel
@@ -23,6 +28,9 @@ BUSY = "Busy with an import or annotation: decisions wait until it finishes"
 # Related claims are found once the analyst stays on a claim this long (J/K stepping through
 # claims does not search for each one).
 RELATED_DELAY_MS = 120
+OPENING = "Still opening this long article: a moment…"
+# How long one step of showing a long article may hold the UI thread before events run again.
+STEP_BUDGET_S = 0.02
 
 
 class ReviewController(QObject):
@@ -31,6 +39,7 @@ class ReviewController(QObject):
     changed = Signal(object)   # Changes: after every decision, undo and redo
     message = Signal(str)      # one line for the status bar
     jump_requested = Signal(int, int)  # (article, claim): the window opens it (G, a double click)
+    opened = Signal(object)    # document id: a long article is shown whole (opened late)
 
     def __init__(self, view: ArticleView, side: SidePanel, is_busy: Callable[[], bool] = lambda: False):
         super().__init__()
@@ -40,6 +49,15 @@ class ReviewController(QObject):
         self.model: ReviewModel | None = None
         self.done_box: QMessageBox | None = None       # "reject the remaining N?" while open
         self.label_picker: LabelPicker | None = None   # E's picker while open
+        # A long article being opened: its id, the view's remaining steps, the read op.
+        self.loading: int | None = None
+        self._gc_paused = False  # the collector was switched off while a long article opens
+        self._steps: Iterator[int] | None = None
+        self._first_step = False
+        self._load_op: ops.Op | None = None
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.timeout.connect(self._on_step)
         view.clicked.connect(self._on_clicked)
         view.describe = self._describe
         side.credibility_chosen.connect(self.grade_claim)
@@ -58,6 +76,7 @@ class ReviewController(QObject):
         self._related_timer.timeout.connect(self._find_related)
 
     def set_model(self, model: ReviewModel | None) -> None:
+        self._stop_loading()
         self.model = model
         if model is not None:
             self.view.set_colours(model.project.labels())
@@ -67,9 +86,14 @@ class ReviewController(QObject):
 
     # -- showing ------------------------------------------------------------------------------------
     def open_document(self, doc_id: int | None) -> None:
-        """Show an article with its first undecided item current."""
+        """Show an article with its first undecided item current (a long one in the background
+        and in steps, so the window never waits for it)."""
         m = self.model
         if m is None:
+            return
+        self._stop_loading()
+        if doc_id is not None and m.is_long(doc_id):
+            self._open_long(doc_id)
             return
         m.open(doc_id)
         if doc_id is None:
@@ -79,6 +103,104 @@ class ReviewController(QObject):
             self.view.set_claim_codes(m.claim_codes())
         self._show_current()
         self.side.set_doc_labels(m.doc_labels(), enabled=doc_id is not None)
+
+    # -- a long article: read on the worker, shown in steps --------------------------------------
+    def _open_long(self, doc_id: int) -> None:
+        m = self.model
+        m.adopt(OpenedArticle())  # nothing to decide until it is read
+        # Hundreds of thousands of objects are about to be made (on both threads): the garbage
+        # collector would walk them all again and again, 150-190 ms each time, holding the
+        # GIL. It waits until the article is shown, then they are frozen out of its walks
+        # (spans and their drawing hold no cycles: closing the article still frees them).
+        self._pause_gc()
+        self.loading = doc_id
+        self.view.clear_document()
+        self.view.setPlaceholderText("Opening a long article: it appears piece by piece…")
+        self.side.show_nothing("Opening a long article…")
+        self.side.set_doc_labels([], enabled=False)
+        self.message.emit("Opening a long article: it appears piece by piece")
+        path = m.project.path
+
+        def read(progress, should_cancel) -> OpenedArticle:
+            # Its own read-only connection: the window's stays free for decisions meanwhile.
+            with Project(path, readonly=True) as project:
+                return read_article(project, doc_id)
+
+        op = self._load_op = ops.run_in_background(
+            self.view.window(), "Opening the article", read,
+            lambda article: self._on_read(op, m, article), cancellable=True, show_after_ms=-1,
+            uses_project=False)
+
+    def _on_read(self, op: ops.Op, model: ReviewModel, article: OpenedArticle) -> None:
+        if op is not self._load_op or self.model is not model:
+            return  # another article (or the same again, or a project) was opened meanwhile
+        self._load_op = None
+        model.adopt(article)
+        # Read in order of start (read_article): the view need not sort 100,000 spans.
+        self._steps = self.view.show_document_steps(model.text, model.spans.values(),
+                                                    in_order=True)
+        self._first_step = True
+        self._on_step()
+        # Its tokens (for snapping selections) meanwhile: seconds of spaCy on 4.8 MB.
+        doc_id, text = article.doc_id, article.text
+        ops.run_in_background(
+            self.view.window(), "Reading the article's tokens",
+            lambda progress, should_cancel: TokenEdges.in_pieces(text, tokenizer()),
+            lambda edges: model.set_tokens(doc_id, edges), cancellable=False, show_after_ms=-1,
+            uses_project=False)
+
+    def _on_step(self) -> None:
+        """Show the next pieces of a long article, for at most STEP_BUDGET_S, then let events run."""
+        if self._steps is None:
+            return
+        m = self.model
+        deadline = time.perf_counter() + STEP_BUDGET_S
+        while True:
+            try:
+                shown = next(self._steps)
+            except StopIteration:
+                self._steps = None
+                self.loading = None
+                self.view.setPlaceholderText("No article open")
+                self._resume_gc(freeze=True)
+                # Show where the first suggestion is, unless the analyst has scrolled meanwhile.
+                m.reveal = self.view.verticalScrollBar().value() == 0
+                self._show_current()
+                self.side.set_doc_labels(m.doc_labels())
+                self.message.emit(f"Opened: {len(m.text):,} characters, {len(m.spans):,} spans")
+                self.opened.emit(m.doc_id)
+                return
+            if self._first_step and shown:  # the beginning is on screen: its codes and item too
+                self._first_step = False
+                self.view.set_claim_codes(m.claim_codes())
+                o = m.outline()
+                self.view.set_current(o.focus, o.others, reveal=False, band=o.band)
+                self._show_side()
+            if time.perf_counter() > deadline:
+                break
+        self._step_timer.start(0)
+
+    def _pause_gc(self) -> None:
+        if not self._gc_paused:
+            self._gc_paused = gc.isenabled()
+            gc.disable()
+
+    def _resume_gc(self, freeze: bool = False) -> None:
+        if freeze:
+            gc.freeze()
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    def _stop_loading(self) -> None:
+        self.view.setPlaceholderText("No article open")
+        self._resume_gc()
+        self._step_timer.stop()
+        self._steps = None
+        self.loading = None
+        if self._load_op is not None and not self._load_op.is_done:
+            self._load_op.cancel()
+        self._load_op = None
 
     def _show_current(self) -> None:
         m = self.model
@@ -97,7 +219,7 @@ class ReviewController(QObject):
             return
         v = m.claim_view()
         self.side.show_claim(v.claim, v.parts, v.focus, v.focus_text, v.source, m.registry(),
-                             v.grade)
+                             v.grade, v.candidate, v.candidate_entry)
         self._show_corroboration()
 
     def _show_corroboration(self) -> None:
@@ -128,8 +250,10 @@ class ReviewController(QObject):
         m = self.model
         if m is None:
             return
-        if m.doc_id is not None and (changes.spans or changes.claims):
-            self.view.update_spans(m.spans.values())
+        if m.doc_id is not None and changes.spans:
+            # Only the spans written: a long article's others are neither compared nor redrawn.
+            self.view.change_spans([m.spans[i] for i in changes.spans if i in m.spans],
+                                   [i for i in changes.spans if i not in m.spans])
         if m.doc_id is not None and (changes.claims or changes.registry or changes.spans):
             self.view.set_claim_codes(m.claim_codes())
         self._show_current()
@@ -147,6 +271,10 @@ class ReviewController(QObject):
 
     def reload(self) -> None:
         """Re-read the open article whole (after an import or annotation changed many rows)."""
+        m = self.model
+        if m is not None and (self.loading is not None or (m.doc_id is not None and m.is_long(m.doc_id))):
+            self.open_document(self.loading or m.doc_id)  # a long one: in the background again
+            return
         if self.model is not None:
             self.model.reload()
             self.view.update_spans(self.model.spans.values())
@@ -158,6 +286,9 @@ class ReviewController(QObject):
         """Run one model decision (stored at once), then redraw from what it changed."""
         m = self.model
         if m is None:
+            return None
+        if self.loading is not None:
+            self.message.emit(OPENING)
             return None
         if self.is_busy():
             self.message.emit(BUSY)
@@ -189,6 +320,9 @@ class ReviewController(QObject):
         m = self.model
         if m is None:
             return
+        if self.loading is not None:
+            self.message.emit(OPENING)
+            return
         if not m.next_undecided(backwards=backwards):
             self.message.emit(NONE_LEFT)
             return
@@ -197,7 +331,7 @@ class ReviewController(QObject):
     def step_selection(self, backwards: bool = False) -> None:
         """Right / Left: select the next (previous) token, to make a span without the mouse."""
         m = self.model
-        if m is None or m.doc_id is None:
+        if m is None or m.doc_id is None or self.loading is not None:
             return
         rng = m.step_selection(self.view.selection_range(), backwards=backwards)
         if rng is None:
@@ -269,6 +403,9 @@ class ReviewController(QObject):
     def move_boundary(self, which: str) -> None:
         """Shift(+Ctrl)+arrows: resize the selection when text is selected, else the current span."""
         m = self.model
+        if self.loading is not None:
+            self.message.emit(OPENING)
+            return
         selection = self.view.selection_range()
         if m is not None and selection is not None:
             rng = m.resize_selection(selection, which)

@@ -27,6 +27,26 @@ def _short(text: str, n: int = 220) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+REGISTRY_TIP = ("the source registry entry this claim's source is (C then S sets it from the "
+                "selected text)")
+
+
+def candidate_text(candidate: str, entry: Source | None) -> str:
+    """How the registry field shows a source the model proposed (not a registry entry yet): its
+    name, or the entry of that name it would link to, marked "proposed" (the tooltip says more)."""
+    if entry is not None:
+        return f"{_short(entry.name, 60)}" + (f" [{entry.reliability}]" if entry.reliability else "") \
+            + " · proposed"
+    return f"“{_short(candidate, 60)}” · proposed"
+
+
+def candidate_tip(candidate: str, entry: Source | None) -> str:
+    where = (f"accepting the claim (or grading its source, S then A–F) links it to the registry "
+             f"entry “{entry.name}”" if entry is not None else
+             "accepting the claim (or grading its source, S then A–F) adds it to the registry")
+    return f"“{candidate}” is the source the model proposed, not confirmed yet: {where}"
+
+
 def _grade_words(grade: str, source: Source | None, claim: Claim) -> str:
     """ "C2 — fairly reliable source; probably true", or what is missing."""
     if not grade:
@@ -99,8 +119,7 @@ class SidePanel(QScrollArea):
         cform.addRow("Cue", self.c_cue)
         cform.addRow("Content", self.c_content)
         self.registry = QComboBox()
-        self.registry.setToolTip("the source registry entry this claim's source is (C then S sets it "
-                                 "from the selected text)")
+        self.registry.setToolTip(REGISTRY_TIP)
         cform.addRow("Registry", self.registry)
         self.reliability = QComboBox()
         self.reliability.addItem("– ungraded", None)
@@ -131,14 +150,17 @@ class SidePanel(QScrollArea):
         self.doc_box = QGroupBox("Article labels")
         self.doc_layout = QVBoxLayout(self.doc_box)
         self.doc_checks: dict[str, QCheckBox] = {}
-        layout.addWidget(self.doc_box)
 
         self.legend = QGroupBox("Labels and keys")
         self.legend_layout = QGridLayout(self.legend)
         self.legend_layout.setHorizontalSpacing(8)
         self.legend_layout.setVerticalSpacing(3)
-        layout.addWidget(self.legend)
+        # The article labels and the legend keep to the bottom: when the boxes above them come
+        # and go they stay put, so switching articles does not move (and repaint) their
+        # seventy-odd widgets.
         layout.addStretch(1)
+        layout.addWidget(self.doc_box)
+        layout.addWidget(self.legend)
 
         self.doc_box.setVisible(False)   # until a project with labels is open
         self.legend.setVisible(False)
@@ -228,7 +250,11 @@ class SidePanel(QScrollArea):
 
     def show_claim(self, claim: Claim, parts: dict[str, str | None], focus: Span | None,
                    focus_text: str, source: Source | None, sources: list[Source],
-                   grade: str = "") -> None:
+                   grade: str = "", candidate: str | None = None,
+                   candidate_entry: Source | None = None) -> None:
+        """`candidate`: the source name the model proposed, for a claim not linked to the registry
+        yet (it joins the registry when the claim is accepted or its source graded);
+        `candidate_entry`: the registry entry of that name, when there is one."""
         self._filling = True
         try:
             self.heading.setText(f"Claim ({claim.status})" + (f"  ·  {grade}" if grade else ""))
@@ -249,8 +275,18 @@ class SidePanel(QScrollArea):
                 self.registry.addItem("— none", None)
                 for sid, name in entries:
                     self.registry.addItem(name, sid)
+            # Item 0 is "no entry": for a claim whose source is not confirmed yet, the name the
+            # model proposed, which is no registry entry until the analyst accepts the claim.
+            if source is None and candidate:
+                self.registry.setItemText(0, candidate_text(candidate, candidate_entry))
+                self.registry.setItemData(0, candidate_tip(candidate, candidate_entry), Qt.ToolTipRole)
+            else:
+                self.registry.setItemText(0, "— none")
+                self.registry.setItemData(0, None, Qt.ToolTipRole)
             self.registry.setCurrentIndex(max(0, self.registry.findData(claim.source_id)))
-            self.reliability.setEnabled(source is not None)
+            self.registry.setToolTip(self.registry.itemData(self.registry.currentIndex(), Qt.ToolTipRole)
+                                     or REGISTRY_TIP)
+            self.reliability.setEnabled(source is not None or bool(candidate))
             self.reliability.setCurrentIndex(
                 max(0, self.reliability.findData(source.reliability)) if source else 0)
             self.credibility.setCurrentIndex(max(0, self.credibility.findData(claim.credibility)))

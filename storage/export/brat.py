@@ -118,8 +118,9 @@ def _write_ann(path: Path, doc: ExportDoc, spans: list, claims: list[ExportClaim
                           annotator=s.annotator, model=s.model,
                           fragments=s.fragments if s.fragments and len(s.fragments) > 1 else None,
                           key=str(s.id)) for s in spans]
-    claim_records = [ClaimRecord(content=_key(c.content), cue=_key(c.cue), source=_key(c.source),
-                                 attribution=_key(c.attribution), origin=c.origin, status=c.status,
+    claim_records = [ClaimRecord(content=_key(c.content_span_id), cue=_key(c.cue_span_id),
+                                 source=_key(c.source_span_id),
+                                 attribution=_key(c.attribution_span_id), origin=c.origin, status=c.status,
                                  annotator=c.annotator, model=c.model, key=str(c.id))
                      for c in claims]
     with open(path, "x", encoding="utf-8", newline="\n") as f:

@@ -12,7 +12,8 @@ RELATION_TYPES = (SOURCE_CUE, CUE_CONTENT, SOURCE_CONTENT)
 def part_relations(claim: ExportClaim) -> list[tuple[int, int, str]]:
     """(from span id, to span id, label) for the claim's exported parts, in reading order of the
     attribution: who said it, how, what."""
-    source, cue, content = claim.source, claim.cue, claim.content
+    parts = claim.parts()
+    source, cue, content = parts["source"], parts["cue"], parts["content"]
     out: list[tuple[int, int, str]] = []
     if source is not None and cue is not None:
         out.append((source, cue, SOURCE_CUE))

@@ -9,7 +9,7 @@ from typing import Any
 from annotation.progress import Progress
 from storage.export.csv_cells import write_csv
 from storage.export.files import Destination
-from storage.export.selection import Rows
+from storage.export.selection import CLAIM_EXTRA_FIELDS, Rows
 from storage.export.summary import ExportSummary
 from storage.export.values import dumps
 
@@ -20,12 +20,13 @@ _SQL_COLUMNS = (
     " su.start, su.\"end\", substr(d.text, su.start + 1, su.\"end\" - su.start),"
     " ss.start, ss.\"end\", substr(d.text, ss.start + 1, ss.\"end\" - ss.start),"
     " src.name, src.reliability, c.credibility, c.status, c.origin, c.stance, c.note,"
-    " c.annotator, c.model")
+    " c.annotator, c.model" + "".join(f", c.{f}" for f in CLAIM_EXTRA_FIELDS))
 CSV_COLUMNS = [
     "id", "document_id", "document", "title",
     "content_start", "content_end", "content_text", "cue_start", "cue_end", "cue_text",
     "source_start", "source_end", "source_text", "source_name", "reliability", "credibility",
-    "status", "origin", "stance", "note", "annotator", "model", "links"]
+    "status", "origin", "stance", "note", "annotator", "model", *CLAIM_EXTRA_FIELDS, "links"]
+_EXTRA = slice(22, 22 + len(CLAIM_EXTRA_FIELDS))  # where the extra fields sit in a row
 
 
 def _claim_rows(rows: Rows, summary: ExportSummary, progress: Progress) -> Iterator[list[Any]]:
@@ -65,6 +66,7 @@ def write_jsonl(rows: Rows, dest: Destination, summary: ExportSummary, progress:
                 "document": r[2], "title": r[3], "content": _part(*r[4:7]), "cue": _part(*r[7:10]),
                 "source": _part(*r[10:13]), "source_name": r[13], "reliability": r[14],
                 "credibility": r[15], "status": r[16], "origin": r[17], "id": r[0],
-                "links": r[22], "annotator": r[20], "stance": r[18], "note": r[19],
-                "model": r[21], "document_id": r[1]}))
+                "links": r[-1], "annotator": r[20], "stance": r[18], "note": r[19],
+                "model": r[21], "document_id": r[1],
+                **dict(zip(CLAIM_EXTRA_FIELDS, r[_EXTRA]))}))
             f.write("\n")

@@ -1,7 +1,8 @@
 """doccano JSONL: one document a line. Spans twice, for both of doccano's sequence-labelling
 imports: "label" ([start, end, label], the plain JSONL import) and "entities" with "relations"
 (the "JSONL(Relation)" import of a project with relation labelling), where each claim's parts
-are joined: source -> cue -> content. The document's identity and status in "meta"."""
+are joined: source -> cue -> content. The document's identity and status in "meta"; with
+`--all`, each span's status in "span_status"."""
 from __future__ import annotations
 
 from typing import Any
@@ -32,20 +33,22 @@ def line(doc: ExportDoc) -> tuple[dict[str, Any], int]:
 
 
 def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progress) -> None:
-    suggested = hulls = 0
+    """One document a line; with `--all`, each span's status in "span_status", parallel to
+    "label" (doccano keeps other keys as the example's metadata)."""
+    everything = rows.sel.everything
+    hulls = 0
     with dest.file(newline="\n") as f:
         for doc in rows.documents(claims=True, progress=progress):
             with naming(doc):
                 obj, related = line(doc)
+                if everything:
+                    obj["span_status"] = [s.status for s in doc.spans]
                 f.write(dumps(obj))
                 f.write("\n")
             summary.documents += 1
             summary.spans += len(doc.spans)
             summary.claims += related
-            suggested += sum(1 for s in doc.spans if s.status == "suggested")
             hulls += sum(1 for s in doc.spans if s.fragments and len(s.fragments) > 1)
-    summary.note(suggested, f"doccano: span status not representable ({suggested} suggested spans "
-                            "written like the others)")
     summary.note(hulls, f"doccano: {hulls} discontinuous spans written as one span from first to "
                         "last fragment")
     summary.note(summary.claims, f"doccano: grades and links of {summary.claims} claims not "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
 
-from annotation.model import CLAIM_LABELS, Span
+from annotation.model import CLAIM_COLUMNS, CLAIM_LABELS, CLAIM_PART_COLUMNS, Claim, Span
 from annotation.progress import Progress
 from storage.export.summary import ExportError
 from storage.export.values import BadJSON, MetaReader, load_json
@@ -74,38 +74,34 @@ class Selection:
                 " AND (" + " OR ".join(f"{a}.id IS NOT NULL" for a, _ in _PART_ALIASES) + ")")
 
 
-_PART_ALIASES = (("sc", "content_span_id"), ("su", "cue_span_id"), ("ss", "source_span_id"),
-                 ("sa", "attribution_span_id"))
+# The alias each part's span is joined as (a part not exported reads NULL).
+_PART_ALIAS = {"Content": "sc", "Cue": "su", "Source": "ss", "Attribution": "sa"}
+_PART_ALIASES = tuple((_PART_ALIAS[role], col) for role, col in CLAIM_PART_COLUMNS.items())
 
 
 @dataclass
-class ExportClaim:
-    """A claim as exports see it: part span ids are None when that part is not exported."""
-    id: int
-    document_id: int
-    content: int | None
-    cue: int | None
-    source: int | None
-    attribution: int | None
-    source_id: int | None
-    credibility: int | None
-    stance: str | None
-    note: str | None
-    origin: str
-    status: str
-    annotator: str | None
-    model: str | None
-    source_name: str | None
-    reliability: str | None
+class ExportClaim(Claim):
+    """A claim as exports see it: a part's span id is None when that part is not exported;
+    with its registry source's name and reliability."""
+    source_name: str | None = None
+    reliability: str | None = None
 
     def parts(self) -> dict[str, int | None]:
-        return {"content": self.content, "cue": self.cue, "source": self.source,
-                "attribution": self.attribution}
+        """The exported span id of each part, by lower-case role ("content", "cue", …)."""
+        return {role.lower(): getattr(self, col) for role, col in CLAIM_PART_COLUMNS.items()}
 
 
-_CLAIM_COLUMNS = ("c.id, c.document_id, sc.id, su.id, ss.id, sa.id, c.source_id, c.credibility,"
-                  " c.stance, c.note, c.origin, c.status, c.annotator, c.model, src.name,"
-                  " src.reliability")
+# Claim's columns in its field order (a part read from its exported span), then the source's.
+_ROLE_OF_COLUMN = {col: role for role, col in CLAIM_PART_COLUMNS.items()}
+_CLAIM_COLUMNS = ", ".join(
+    [f"{_PART_ALIAS[_ROLE_OF_COLUMN[col]]}.id" if col in _ROLE_OF_COLUMN else f"c.{col}"
+     for col in CLAIM_COLUMNS] + ["src.name", "src.reliability"])
+# The claim fields exports write by name; any other field of Claim (a new one) is written
+# under its own name, so a new claim field is a migration and a dataclass field, no more.
+CLAIM_NAMED_FIELDS = frozenset(("id", "document_id", "source_id", "credibility", "stance", "note",
+                                "origin", "status", "annotator", "model",
+                                *CLAIM_PART_COLUMNS.values()))
+CLAIM_EXTRA_FIELDS = tuple(f for f in CLAIM_COLUMNS if f not in CLAIM_NAMED_FIELDS)
 
 
 @dataclass
@@ -146,7 +142,8 @@ class ExportDoc:
             source_name = c.source_name or (self.text[source[0]:source[1]] if source else None)
             out.append({"id": c.id, **parts, "source_name": source_name,
                         "reliability": c.reliability, "credibility": c.credibility,
-                        "stance": c.stance, "status": c.status, "origin": c.origin})
+                        "stance": c.stance, "status": c.status, "origin": c.origin,
+                        **{f: getattr(c, f) for f in CLAIM_EXTRA_FIELDS}})
         return out
 
 

@@ -61,7 +61,9 @@ def inert_special_cases(full: Tokenizer) -> set[str]:
     def columns(tokenizer: Tokenizer, text: str) -> list:
         return tokenizer(text).to_array([ORTH, NORM, IDX, SPACY]).tolist()
 
-    candidates = {key for key, value in full.rules.items() if value == [{ORTH: key}]}
+    bare = _tokenizer(full, {})  # the affix rules alone
+    candidates = {key for key, value in full.rules.items()
+                  if value == [{ORTH: key}] and len(bare(key)) == 1}
     while True:
         without = _tokenizer(full, {k: v for k, v in full.rules.items() if k not in candidates})
         differ = {key for key in candidates for context in CONTEXTS

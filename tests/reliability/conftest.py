@@ -20,6 +20,7 @@ from tests.reliability.seed import make_seed_project  # noqa: E402,F401  (re-exp
 CLI_ENV = dict(os.environ, CREDENCE_NO_BOOTSTRAP="1", PYTHONUNBUFFERED="1")
 # Tables whose content is the project; FTS shadow tables follow `documents`.
 USER_TABLES = ("meta", "documents", "sightings", "labels", "spans", "sources", "source_aliases",
+               "source_not_same",
                "claims", "claim_links", "doc_labels", "events")
 
 

@@ -301,3 +301,13 @@ def test_zz_report_foreign_files(capsys):
         print(f"\n[reliability] foreign files: {len(_RESULTS)} tried, {len(refused)} refused, "
               f"{len(_RESULTS) - len(refused)} opened safely")
     assert len(_RESULTS) >= 12
+
+
+def test_a_fifo_or_device_as_project_is_refused_at_once(tmp_path):
+    """Opening a FIFO would wait forever for a writer; /dev/zero would never end."""
+    fifo = tmp_path / "pipe.credence"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        for readonly in (False, True):
+            with pytest.raises(ProjectError, match="not a regular file"):
+                Project(path, readonly=readonly)

@@ -238,8 +238,9 @@ def test_the_registry_marks_sources_that_keep_backing_discredited_claims(qtbot, 
     dialog = SourcesDialog(w, w.project, review)
     qtbot.addWidget(dialog)
     dialog.show()
-    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, DISCREDITED).text()
-            for r in range(dialog.table.rowCount())}
+    model = dialog.table.model()
+    rows = {model.index(r, 0).data(): model.index(r, DISCREDITED).data()
+            for r in range(model.rowCount())}
     assert rows["activists"] == "⚠ 2"  # its claim graded 5, and its claim contradicted
     assert rows["the army"] == "1" and rows["a medic"] == ""
     snap(qtbot, dialog, artifacts / "corroboration-04-registry.png")

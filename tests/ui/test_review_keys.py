@@ -220,7 +220,7 @@ def test_a_rejected_claim_greys_none_of_the_entities_inside_it(qtbot, window, ar
 def test_grading_a_suggested_claim_accepts_it_and_shows_its_code(qtbot, window, artifacts):
     w = window
     m = w.review_model
-    go_to(qtbot, w, lambda it: it.kind == "claim" and m.claims[it.id].source_id is not None
+    go_to(qtbot, w, lambda it: it.kind == "claim" and m.claims[it.id].source_span_id is not None
           and it.status == "suggested")
     claim_id = m.current.id
     press(qtbot, w, K.Key_C)

@@ -196,7 +196,7 @@ def test_reject_every_mention_in_the_project(qtbot, window):
 def test_grade_a_claim_and_its_source_with_two_key_sequences(qtbot, window, artifacts):
     w = window
     c = w.review_model
-    go_to(qtbot, w, lambda it: it.kind == "claim" and c.claims[it.id].source_id is not None)
+    go_to(qtbot, w, lambda it: it.kind == "claim" and c.claims[it.id].source_span_id is not None)
     claim_id = c.current.id
     press(qtbot, w, K.Key_C)
     press(qtbot, w, K.Key_2)

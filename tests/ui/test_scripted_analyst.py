@@ -57,7 +57,7 @@ def test_keys_only_review_of_the_seed_article_exports_clean_training_data(qtbot,
             key(K.Key_J)
             continue
         if cur.kind == "claim":
-            if m.claims[cur.id].source_id is not None:
+            if m.claims[cur.id].source_span_id is not None:
                 key(K.Key_C)
                 key(K.Key_2)             # grading a suggested claim accepts it
                 key(K.Key_J)
