@@ -11,6 +11,7 @@ from storage.corroboration import (
     Evidence, SourceGroup, discredited_backing, evidence, linked_claims, suggest_grade,
 )
 from storage.project import Project
+from storage.review import Review
 from storage.review_model import NothingToDo, ReviewModel
 from tests.corroboration_fixtures import Article, build
 
@@ -306,3 +307,34 @@ def test_the_review_model_picks_links_and_unlinks_the_picked_claim(project):
     assert project.claim(claims["sana-aleppo"][0]).stance == "hedges"
     with pytest.raises(ValueError):
         model.set_stance("maybe")
+
+
+def test_claims_no_analyst_confirmed_count_by_the_name_they_propose(project):
+    """Suggested claims are not in the registry: the name their source span proposes ties them
+    ("Reuters" and "REUTERS" quoted by two outlets are one source)."""
+    from annotation.model import ClaimRecord, NewDocument, SpanRecord
+    from storage.ingest import store_documents
+
+    def suggested(name: str, outlet: str, source: str, content: str) -> NewDocument:
+        text = f"{source} said {content}."
+        s, c = 0, len(source) + len(" said ")
+        return NewDocument(text, name=name, source=outlet, normalise=False, spans=[
+            SpanRecord(s, len(source), "Source", key="s"),
+            SpanRecord(c, c + len(content), "Content", key="c")],
+            claims=[ClaimRecord("c", source="s")])
+
+    store_documents(project, [
+        suggested("x", "ahram", "The ministry", "the bridge was destroyed overnight"),
+        suggested("a", "sana", "Reuters", "a bridge fell after an air strike"),
+        suggested("b", "trt", "REUTERS", "the bridge collapsed after strikes"),
+        suggested("c", "alaraby", "Witnesses", "the bridge was hit twice")])
+    ids = {project.document(d).name: c for c, d in project.conn.execute(
+        "SELECT id, document_id FROM claims")}
+    assert all(project.claim(c).source_id is None for c in ids.values())
+    review = Review(project)
+    for name in ("a", "b", "c"):
+        review.link_claims(ids[name], ids["x"], "supports")
+    ev = evidence(project, ids["x"])
+    assert sorted(sorted(g.claims) for g in ev.supporting) == sorted(
+        [sorted([ids["a"], ids["b"]]), [ids["c"]]])
+    assert ev.n_supporting == 2
