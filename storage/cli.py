@@ -436,10 +436,8 @@ def _cmd_backup(args) -> int:
 _COMMANDS: dict[str, Callable] = {
     "import": _cmd_import, "annotate": _cmd_annotate, "export": _cmd_export, "stats": _cmd_stats,
     "check": _cmd_check, "related": _cmd_related, "eval-claims": _cmd_eval_claims,
-    "train-claims": _cmd_train_claims,
-    "demo-project": _cmd_demo_project,
-    "check": _cmd_check, "eval-claims": _cmd_eval_claims, "train-claims": _cmd_train_claims,
-    "demo-project": _cmd_demo_project, "backup": _cmd_backup, "sources": _cmd_sources,
+    "train-claims": _cmd_train_claims, "demo-project": _cmd_demo_project, "backup": _cmd_backup,
+    "sources": _cmd_sources,
 }
 
 
