@@ -55,7 +55,6 @@ from .claims import (
     content_chars,
     cue_candidates,
     detect_claims,
-    quotations,
 )
 from .cues import ADDRESSEE_VERBS, builtin_keys, builtin_lexicon
 from .pipeline import model_version
@@ -783,12 +782,12 @@ class _Teacher:
     each choice with its right answer (the rules replayed on decided data)."""
     learned = True
 
-    def __init__(self, doc, att: Attribution):
+    def __init__(self, doc, att: Attribution, quotes: QuoteIndex):
         starts = [t.idx for t in doc]
         self.gold = {r: list(att.part(r) or ()) for r in ("source", "content")}
         self.inside = {r: set(_token_ids(doc, att.part(r), starts)) for r in ("source", "content")}
-        self.text = doc.text
-        self.quotes = quotations(self.text)
+        self.text = quotes.text
+        self.quotes = quotes.spans
         self.part_rows: list[tuple[list[str], int]] = []
         self.reading_rows: list[tuple[list[str], int]] = []
 
@@ -894,7 +893,7 @@ def _prepare(doc, ex: ClaimExample) -> _Prepared:
         if not cand.key.endswith("|PHRASE"):
             extent_rows.extend(_extent_rows(doc, cand, inside))
         # Replay the rules on this attribution: what the content and source choices should be.
-        teacher = _Teacher(doc, att)
+        teacher = _Teacher(doc, att, quotes)
         grown = cand if cand.key.endswith("|PHRASE") else CueCandidate(
             cand.head, [doc[j] for j in sorted(inside | {i})], cand.key)
         build_frame(doc, grown, teacher, quotes)

@@ -165,7 +165,8 @@ class QuoteIndex:
     """The quotations of a Doc (see `quotations`), as character spans and as token ranges."""
 
     def __init__(self, doc):
-        self.spans = quotations(doc.text)
+        self.text = doc.text  # built on each access in spaCy: read once
+        self.spans = quotations(self.text)
         starts = [t.idx for t in doc]
         self.tokens = [(bisect_right(starts, a) - 1, bisect_left(starts, b) - 1) for a, b in self.spans]
 
@@ -586,7 +587,7 @@ def _resume_quotes(doc, cand: CueCandidate, tokens, ask, quotes: QuoteIndex):
     close = next((k for k in range(last, min(last + 3, len(doc))) if doc[k].text in _CLOSING), None)
     if close is None or close >= first_cue:
         return tokens
-    text = doc.text
+    text = quotes.text
     anchor = doc[close]
     resumed = 0
     for a, b in quotes.tokens:
