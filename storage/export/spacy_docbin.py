@@ -10,7 +10,8 @@ status and its claims in `doc.user_data`. Large exports are shared out to worker
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -28,6 +29,30 @@ if TYPE_CHECKING:
 # SPACY are always kept). spaCy's default is every attribute (13): columns of zeros here,
 # which would triple the memory a large export takes. Read back, the documents are the same.
 ATTRS = ["ORTH", "NORM", "ENT_IOB", "ENT_TYPE"]
+
+
+@contextlib.contextmanager
+def msgpack_registries_without_plugins() -> Iterator[None]:
+    """srsly's msgpack registries, not searching the installed packages for plug-ins at
+    every call, while a DocBin is made.
+
+    Each msgpack call (`DocBin.add` makes three or four a document: its user data, its span
+    groups) builds a packer that asks srsly's encoder registry for its encoders, and the
+    registry (catalogue) looks through every installed package's entry points each time: half
+    of what the call costs. No installed package adds a msgpack encoder or decoder that way
+    (checked here, each time), so the registries' public `entry_points` switch is turned off
+    until the DocBin is written and turned back on after; the bytes are the same (a test
+    compares them)."""
+    import srsly  # imported with spaCy by blank_english()
+    quiet = [r for r in (srsly.msgpack_encoders, srsly.msgpack_decoders)
+             if r.entry_points and not r.get_entry_points()]
+    for registry in quiet:
+        registry.entry_points = False
+    try:
+        yield
+    finally:
+        for registry in quiet:
+            registry.entry_points = True
 
 
 def new_docbin() -> DocBin:
@@ -68,7 +93,7 @@ class DocMaker:
         if claim_parts:
             doc.spans["claims"] = claim_parts
         entities = filter_spans(ents)
-        doc.ents = entities
+        doc.set_ents(entities, default="outside")
         self.counts["overlapping"] += len(ents) - len(entities)
         if self.doc_labels:
             have = set(edoc.labels)
@@ -108,24 +133,34 @@ class DocBinParts:
         blank_english()  # a worker makes its tokenizer before it says it is ready
 
     def write_file(self, rows: Rows, path: Path, on_document: Callable[[], None]) -> Counts:
-        docbin = new_docbin()
-        counts = fill(rows, docbin, on_document)
-        path.write_bytes(docbin.to_bytes())
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            counts = fill(rows, docbin, on_document)
+            path.write_bytes(docbin.to_bytes())
         return counts
+
+    def make_part(self, rows: Rows, on_document: Callable[[], None]) -> tuple[DocBin, Counts]:
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            return docbin, fill(rows, docbin, on_document)
 
     def write_all(self, rows: Rows, f: IO[bytes], on_document: Callable[[], None]) -> Counts:
-        docbin = new_docbin()
-        counts = fill(rows, docbin, on_document)
-        f.write(docbin.to_bytes())
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            counts = fill(rows, docbin, on_document)
+            f.write(docbin.to_bytes())
         return counts
 
-    def assemble(self, paths: list[Path], f: IO[bytes]) -> None:
-        from spacy.tokens import DocBin  # imported with spaCy by blank_english()
-        docbin = new_docbin()
-        for path in paths:
-            docbin.merge(DocBin(attrs=ATTRS, store_user_data=True).from_bytes(path.read_bytes()))
-            path.unlink()
-        f.write(docbin.to_bytes())
+    def assemble(self, parts: list[Path | DocBin], f: IO[bytes]) -> None:
+        """The parts merged in order (`DocBin.merge`): a worker's read from its file."""
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            for part in parts:
+                if isinstance(part, Path):
+                    path, part = part, new_docbin().from_bytes(part.read_bytes())
+                    path.unlink()
+                docbin.merge(part)
+            f.write(docbin.to_bytes())
 
 
 def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progress) -> None:
