@@ -25,10 +25,12 @@ from storage.export.tokens import Trimmed, blank_english, tokenize
 if TYPE_CHECKING:
     from spacy.tokens import Doc, DocBin
 
-# The token attributes a DocBin of tokenised, entity-labelled documents needs (ORTH and
-# SPACY are always kept). spaCy's default is every attribute (13): columns of zeros here,
-# which would triple the memory a large export takes. Read back, the documents are the same.
-ATTRS = ["ORTH", "NORM", "ENT_IOB", "ENT_TYPE"]
+# The token attributes a DocBin of tokenised, entity-labelled documents needs (SPACY, the
+# spaces, is always kept). spaCy's default is every attribute (13): columns of zeros here.
+# Not NORM either: `spacy train` tokenises each text again (nlp.make_doc) and takes norms
+# from its own tokens, never from the file's; each column is 8 bytes a token, held about
+# five times over while spaCy writes the file (see `write`).
+ATTRS = ["ORTH", "ENT_IOB", "ENT_TYPE"]
 
 
 @contextlib.contextmanager
