@@ -120,3 +120,16 @@ def test_parts_from_memory_and_from_files_assemble_to_the_one_process_file(built
         writer.assemble(parts, assembled)
     assert len(parts) == 4 and assembled.getvalue() == whole.getvalue()
     assert list(tmp_path.glob("*.part")) == []  # each worker's file removed once merged
+
+
+def test_a_large_docbin_says_what_it_took(built, tmp_path, monkeypatch):
+    """spaCy writes a DocBin whole in memory: an export large enough for that to matter says
+    about how much it took, in its summary line; a small one says nothing of it."""
+    project, _ = built
+    small = export(project, "spacy", tmp_path / "small.spacy", everything=True)
+    assert small.remarks == [] and "note:" not in small.line()
+    monkeypatch.setattr(spacy_docbin, "REMARK_FROM", 1)
+    large = export(project, "spacy", tmp_path / "large.spacy", everything=True)
+    assert len(large.remarks) == 1 and "whole in memory" in large.line()
+    tokens = sum(len(d) for d in _docs_read_back((tmp_path / "large.spacy").read_bytes()))
+    assert f"{tokens:,} tokens" in large.remarks[0]

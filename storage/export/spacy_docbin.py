@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 ATTRS = ["ORTH", "ENT_IOB", "ENT_TYPE"]
 
 
+# What writing a DocBin takes in memory, per token (measured by bench/bench_scale.py at
+# 10,000 and 100,000 articles): the DocBin holds every document's token columns (8 bytes an
+# attribute), span groups and user data, and DocBin.to_bytes copies all of it about four
+# times more before compressing (numpy.vstack, tobytes, msgpack's buffer and its bytes).
+# spaCy's API has no way to write one in pieces; a large export says what it took.
+MEMORY_PER_TOKEN = 160
+REMARK_FROM = 1_000_000_000
+
+
 @contextlib.contextmanager
 def msgpack_registries_without_plugins() -> Iterator[None]:
     """srsly's msgpack registries, not searching the installed packages for plug-ins at
@@ -68,7 +77,7 @@ class DocMaker:
     def __init__(self, rows: Rows) -> None:
         self.claim_labels, self.doc_labels = rows.label_kinds()
         self.trimmed = Trimmed()
-        self.counts = {"documents": 0, "spans": 0, "claims": 0, "overlapping": 0}
+        self.counts = {"documents": 0, "tokens": 0, "spans": 0, "claims": 0, "overlapping": 0}
 
     def doc(self, edoc: ExportDoc) -> Doc:
         from spacy.tokens import Span  # imported with spaCy by blank_english()
@@ -107,6 +116,7 @@ class DocMaker:
             # Parallel to doc.spans["sc"]: which stored span each is, and its review status.
             "span_ids": ids, "span_status": status, "claims": claims})
         self.counts["documents"] += 1
+        self.counts["tokens"] += len(doc)
         self.counts["claims"] += len(claims)
         return doc
 
@@ -175,6 +185,11 @@ def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progr
     overlapping = counts.get("overlapping", 0)
     summary.note(overlapping, f"spaCy: {overlapping} overlapping entity spans left out of doc.ents "
                               "(all spans are in doc.spans['sc'])")
+    need = counts.get("tokens", 0) * MEMORY_PER_TOKEN
+    if need >= REMARK_FROM:
+        summary.remarks.append(
+            f"spaCy writes a DocBin whole in memory: about {need / 1e9:.1f} GB for these "
+            f"{counts['tokens']:,} tokens (`spacy train` reads it whole too)")
     if dest.path.suffix != ".spacy":
         summary.not_represented.append(
             f"spaCy: `spacy train` only reads files ending in .spacy: rename {dest.path.name}")
