@@ -154,6 +154,8 @@ def main() -> None:
         export(project, "doccano", folder / "warmup.jsonl")  # imports, tokenizer load
         export(project, "spacy", folder / "warmup.spacy", everything=True)
         base, base_cpu = best_of(args.repeat, lambda: bare_dump(project, folder / "dump.jsonl"))
+        print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (on a busy machine "
+              "the CPU-time ratios mean more than the wall-time ones)")
         print(f"\n{'format':<20}{'seconds':>9}{'× dump':>8}{'CPU × dump':>12}  summary")
         print(f"{'bare dump':<20}{base:>9.3f}{1:>8.2f}{1:>12.2f}")
         texts = [r[0] for r in project.conn.execute("SELECT text FROM documents")]

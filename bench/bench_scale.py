@@ -365,6 +365,7 @@ def time_exports(path: Path, fmts: list[str]) -> dict:
             cpu = _cpu_s()
             res[f"{fmt}_dump_s"] = rows_dump(path, OUT / "bare.jsonl")
             res[f"{fmt}_dump_cpu_s"] = _cpu_s() - cpu
+            res[f"{fmt}_load"] = os.getloadavg()[0]  # CPU time means more than wall time when high
             cold_tokenizer()  # each export as the first of a session (the tokenizer made in it)
             import gc
             gc.collect()
@@ -489,6 +490,8 @@ def report(results: dict[int, dict], cmp: dict | None) -> str:
             row("   ratio to dump + tokenizer", lambda r, fmt=fmt:
                 f"{r['export'][f'{fmt}_s'] / (r['export']['bare_dump_s'] + r['export']['tokenize_s']):.2f}×")
         row("   CPU time, all processes", lambda r, fmt=fmt: _f(r["export"][f"{fmt}_cpu_s"]))
+        row("   load average (1 min) as it started", lambda r, fmt=fmt:
+            f"{r['export'][f'{fmt}_load']:.1f} on {os.cpu_count()} CPUs")
         row("   memory: peak RSS growth while exporting", lambda r, fmt=fmt:
             _f(r["export"][f"{fmt}_peak_mb"], "MB"))
         if fmt != "doccano":

@@ -363,6 +363,7 @@ def _reference_prodigy(project: Project, everything: bool) -> list[str]:
     """Prodigy tasks written independently: a dict per task, span and token, json.dumps."""
     from storage.export.selection import Rows, Selection, snapshot
     from storage.export.tokens import tokenize
+    from storage.sources import candidate_name
     lines = []
     with snapshot(project):
         for doc in Rows(project, Selection(everything=everything)).documents(claims=True):
@@ -387,7 +388,8 @@ def _reference_prodigy(project: Project, everything: bool) -> list[str]:
                     ("source", c.source_span_id), ("attribution", c.attribution_span_id))}
                 source = parts["source"]
                 claims.append({"id": c.id, **parts, "source_name": c.source_name or (
-                    text[source[0]:source[1]] if source else None), "reliability": c.reliability,
+                    candidate_name(text[source[0]:source[1]]) if source else None),
+                    "reliability": c.reliability,
                     "credibility": c.credibility, "stance": c.stance, "status": c.status,
                     "origin": c.origin})
             task = {"text": text, "meta": doc.meta_out(),
@@ -687,6 +689,45 @@ def test_claims_carry_id_annotator_status_origin_and_links(built, tmp_path, fmt)
         assert set(by_id[c1]) >= {"document", "title", "content", "cue", "source", "source_name",
                                   "reliability", "credibility", "status", "origin", "id", "links",
                                   "annotator"}
+
+
+def test_suggested_claims_name_their_source_as_the_registry_would(project, tmp_path):
+    """A claim not linked to the registry is exported with the name its source span proposes
+    (edge punctuation stripped, none for "he"), as the source registry proposes it; a claim
+    linked to the registry keeps the registry's name, whatever its span says."""
+    text = ("The army shelled the town (Reuters) said. He said it was over. "
+            "The wire agency reported that talks resumed.")
+    spans, claims = [], []
+    for k, (source, cue, content) in enumerate([("Reuters)", "said", "The army shelled the town"),
+                                                ("He", "said", "it was over"),
+                                                ("The wire agency", "reported", "talks resumed")]):
+        spans += [_span(text, source, "Source", "suggested", "model", f"s{k}"),
+                  _span(text, cue, "Cue", "suggested", "model", f"q{k}"),
+                  _span(text, content, "Content", "suggested", "model", f"c{k}")]
+        claims.append(ClaimRecord(content=f"c{k}", cue=f"q{k}", source=f"s{k}", status="suggested"))
+    store_documents(project, [NewDocument(text, name="wire", spans=spans, claims=claims)],
+                    normalise_default=False)
+    with project.atomic():
+        src = project.db["sources"].insert({"name": "Agence France-Presse", "norm_name": "agence france presse",
+                                            "reliability": "B", "created_at": "2024-01-01"}).last_pk
+        project.conn.execute("UPDATE claims SET source_id = ?, status = 'accepted' WHERE source_span_id ="
+                             " (SELECT id FROM spans WHERE start = ? AND label = 'Source')",
+                             (src, text.index("The wire agency")))
+    want = ["Reuters", None, "Agence France-Presse"]  # in text order
+    for fmt, suffix in (("claims-jsonl", ".jsonl"), ("claims-csv", ".csv"), ("prodigy", ".jsonl"),
+                        ("spacy", ".spacy")):
+        out = tmp_path / f"{fmt}{suffix}"
+        export(project, fmt, out, everything=True)
+        if fmt == "claims-jsonl":
+            rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        elif fmt == "claims-csv":
+            rows = [{**r, "source_name": r["source_name"] or None} for r in read_csv(out)]
+        elif fmt == "prodigy":
+            rows = json.loads(out.read_text(encoding="utf-8"))["claims"]
+        else:
+            rows = docbin_docs(out)[0].user_data["claims"]
+        names = [r["source_name"] for r in sorted(rows, key=lambda r: r["id"])]
+        assert names == want, fmt
 
 
 @pytest.mark.parametrize("everything", [True, False])

@@ -12,6 +12,7 @@ from storage.export.files import Destination
 from storage.export.selection import CLAIM_EXTRA_FIELDS, Rows
 from storage.export.summary import ExportSummary
 from storage.export.values import dumps
+from storage.sources import candidate_name
 
 # Offsets and text of each part (SQLite's substr counts code points, as Python does).
 _SQL_COLUMNS = (
@@ -38,7 +39,8 @@ def _claim_rows(rows: Rows, summary: ExportSummary, progress: Progress) -> Itera
     for n, row in enumerate(rows.conn.execute(sql + " ORDER BY c.document_id, c.id"), start=1):
         row = list(row)
         if row[13] is None and row[12] is not None:
-            row[13] = row[12]  # no registry entry: the source as the article names it
+            # No registry entry: the name the source span proposes (None for "he", "which").
+            row[13] = candidate_name(row[12])
         row.append(links.get(row[0], []))
         documents.add(row[1])
         summary.claims += 1

@@ -46,7 +46,7 @@ def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progr
                         first, last = tok.index(a, b)
                         tags[first] = "B-" + s.label
                         tags[first + 1:last + 1] = ["I-" + s.label] * (last - first)
-                lines = conll_lines([t.text for t in tok.doc], tags)
+                lines = conll_lines(tok.words(), tags)
             f.write("-DOCSTART-\tO\n\n")
             f.write("\n".join(lines))
             f.write("\n" if lines else "")

@@ -62,10 +62,12 @@ class PartWriter(Protocol):
     # Streamed formats write a part's text piece by piece, straight into the output when it
     # is the part due next:
     #     write(rows, write: Callable[[str], Any], on_document) -> Counts
-    # The others write each part to a file and put the files together at the end:
-    #     write_file(rows, path, on_document) -> Counts
-    #     write_all(rows, f, on_document) -> Counts      (the whole export, one process)
-    #     assemble(paths: list[Path], f) -> None
+    # The others write each part (a worker's to a file, this process's kept in memory) and
+    # put them together at the end:
+    #     write_file(rows, path, on_document) -> Counts   (a worker's part)
+    #     make_part(rows, on_document) -> (part, Counts)  (a part of this process)
+    #     write_all(rows, f, on_document) -> Counts       (the whole export, one process)
+    #     assemble(parts: list[Path | part], f) -> None   (in order; a Path is a worker's file)
 
 
 def worker_count(n_documents: int) -> int:
@@ -257,7 +259,8 @@ class _Parallel:
         self.work = work
         self.counts: Counts = {}
         self.pending = list(range(len(self.parts)))  # a heap: the earliest part first
-        self.finished: dict[int, tuple[str | list[str], int]] = {}  # part -> (its file or text, size)
+        # part -> (its file, its text or the part itself, size)
+        self.finished: dict[int, tuple[Any, int]] = {}
         self.next_out = 0
         self.buffered = 0
         self.done = 0
@@ -270,7 +273,7 @@ class _Parallel:
         sel = self.rows.sel
         hello = {"project": str(self.rows.project.path), "format": self.writer.format,
                  "everything": sel.everything, "any_status": sel.any_status}
-        self.files: list[Path] = []  # parts in order, when they are assembled at the end
+        self.parts_out: list[Any] = []  # parts in order, when they are assembled at the end
         try:
             for _ in range(self.n_workers):
                 try:
@@ -291,7 +294,7 @@ class _Parallel:
                     self._handle(block=True)
             self._stop_workers(kill=False)  # all parts are in: nothing to wait for
             if not self.writer.streamed:
-                self.writer.assemble(self.files, self.f)
+                self.writer.assemble(self.parts_out, self.f)
             self._report(force=True)
             return self.counts
         finally:
@@ -312,10 +315,10 @@ class _Parallel:
             self._report()
 
         rows = self.rows.part(*self.parts[part])
-        if not self.writer.streamed:
-            path = self._part_path(part)
-            add_counts(self.counts, self.writer.write_file(rows, path, on_document))
-            self.finished[part] = (str(path), 0)
+        if not self.writer.streamed:  # kept as it is made: no file to write and read back
+            made, counts = self.writer.make_part(rows, on_document)
+            add_counts(self.counts, counts)
+            self.finished[part] = (made, 0)
             return
         direct = part == self.next_out
         pieces: list[str] = []
@@ -391,8 +394,8 @@ class _Parallel:
         f = self.f
         while self.next_out in self.finished:
             content, size = self.finished.pop(self.next_out)
-            if isinstance(content, str) and not self.writer.streamed:
-                self.files.append(Path(content))  # kept for the assembly at the end
+            if not self.writer.streamed:  # kept for the assembly at the end
+                self.parts_out.append(Path(content) if isinstance(content, str) else content)
             elif isinstance(content, list):
                 f.write("".join(content))
                 self.buffered -= size

@@ -20,6 +20,7 @@ from annotation.progress import Progress
 from storage.export.summary import ExportError
 from storage.export.values import BadJSON, MetaReader, load_json
 from storage.project import Project
+from storage.sources import candidate_name
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,9 @@ class ExportDoc:
             parts: dict[str, list[int] | None] = {
                 role: edges.get(sid) if sid is not None else None for role, sid in c.parts().items()}
             source = parts["source"]
-            source_name = c.source_name or (self.text[source[0]:source[1]] if source else None)
+            # The registry's name; else the name the source span proposes (None for "he").
+            source_name = c.source_name or (
+                candidate_name(self.text[source[0]:source[1]]) if source else None)
             out.append({"id": c.id, **parts, "source_name": source_name,
                         "reliability": c.reliability, "credibility": c.credibility,
                         "stance": c.stance, "status": c.status, "origin": c.origin,

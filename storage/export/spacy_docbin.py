@@ -10,7 +10,8 @@ status and its claims in `doc.user_data`. Large exports are shared out to worker
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -24,10 +25,45 @@ from storage.export.tokens import Trimmed, blank_english, tokenize
 if TYPE_CHECKING:
     from spacy.tokens import Doc, DocBin
 
-# The token attributes a DocBin of tokenised, entity-labelled documents needs (ORTH and
-# SPACY are always kept). spaCy's default is every attribute (13): columns of zeros here,
-# which would triple the memory a large export takes. Read back, the documents are the same.
-ATTRS = ["ORTH", "NORM", "ENT_IOB", "ENT_TYPE"]
+# The token attributes a DocBin of tokenised, entity-labelled documents needs (SPACY, the
+# spaces, is always kept). spaCy's default is every attribute (13): columns of zeros here.
+# Not NORM either: `spacy train` tokenises each text again (nlp.make_doc) and takes norms
+# from its own tokens, never from the file's; each column is 8 bytes a token, held about
+# five times over while spaCy writes the file (see `write`).
+ATTRS = ["ORTH", "ENT_IOB", "ENT_TYPE"]
+
+
+# What writing a DocBin takes in memory, per token (measured by bench/bench_scale.py at
+# 10,000 and 100,000 articles): the DocBin holds every document's token columns (8 bytes an
+# attribute), span groups and user data, and DocBin.to_bytes copies all of it about four
+# times more before compressing (numpy.vstack, tobytes, msgpack's buffer and its bytes).
+# spaCy's API has no way to write one in pieces; a large export says what it took.
+MEMORY_PER_TOKEN = 160
+REMARK_FROM = 1_000_000_000
+
+
+@contextlib.contextmanager
+def msgpack_registries_without_plugins() -> Iterator[None]:
+    """srsly's msgpack registries, not searching the installed packages for plug-ins at
+    every call, while a DocBin is made.
+
+    Each msgpack call (`DocBin.add` makes three or four a document: its user data, its span
+    groups) builds a packer that asks srsly's encoder registry for its encoders, and the
+    registry (catalogue) looks through every installed package's entry points each time: half
+    of what the call costs. No installed package adds a msgpack encoder or decoder that way
+    (checked here, each time), so the registries' public `entry_points` switch is turned off
+    until the DocBin is written and turned back on after; the bytes are the same (a test
+    compares them)."""
+    import srsly  # imported with spaCy by blank_english()
+    quiet = [r for r in (srsly.msgpack_encoders, srsly.msgpack_decoders)
+             if r.entry_points and not r.get_entry_points()]
+    for registry in quiet:
+        registry.entry_points = False
+    try:
+        yield
+    finally:
+        for registry in quiet:
+            registry.entry_points = True
 
 
 def new_docbin() -> DocBin:
@@ -41,7 +77,7 @@ class DocMaker:
     def __init__(self, rows: Rows) -> None:
         self.claim_labels, self.doc_labels = rows.label_kinds()
         self.trimmed = Trimmed()
-        self.counts = {"documents": 0, "spans": 0, "claims": 0, "overlapping": 0}
+        self.counts = {"documents": 0, "tokens": 0, "spans": 0, "claims": 0, "overlapping": 0}
 
     def doc(self, edoc: ExportDoc) -> Doc:
         from spacy.tokens import Span  # imported with spaCy by blank_english()
@@ -68,7 +104,7 @@ class DocMaker:
         if claim_parts:
             doc.spans["claims"] = claim_parts
         entities = filter_spans(ents)
-        doc.ents = entities
+        doc.set_ents(entities, default="outside")
         self.counts["overlapping"] += len(ents) - len(entities)
         if self.doc_labels:
             have = set(edoc.labels)
@@ -80,6 +116,7 @@ class DocMaker:
             # Parallel to doc.spans["sc"]: which stored span each is, and its review status.
             "span_ids": ids, "span_status": status, "claims": claims})
         self.counts["documents"] += 1
+        self.counts["tokens"] += len(doc)
         self.counts["claims"] += len(claims)
         return doc
 
@@ -108,24 +145,34 @@ class DocBinParts:
         blank_english()  # a worker makes its tokenizer before it says it is ready
 
     def write_file(self, rows: Rows, path: Path, on_document: Callable[[], None]) -> Counts:
-        docbin = new_docbin()
-        counts = fill(rows, docbin, on_document)
-        path.write_bytes(docbin.to_bytes())
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            counts = fill(rows, docbin, on_document)
+            path.write_bytes(docbin.to_bytes())
         return counts
+
+    def make_part(self, rows: Rows, on_document: Callable[[], None]) -> tuple[DocBin, Counts]:
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            return docbin, fill(rows, docbin, on_document)
 
     def write_all(self, rows: Rows, f: IO[bytes], on_document: Callable[[], None]) -> Counts:
-        docbin = new_docbin()
-        counts = fill(rows, docbin, on_document)
-        f.write(docbin.to_bytes())
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            counts = fill(rows, docbin, on_document)
+            f.write(docbin.to_bytes())
         return counts
 
-    def assemble(self, paths: list[Path], f: IO[bytes]) -> None:
-        from spacy.tokens import DocBin  # imported with spaCy by blank_english()
-        docbin = new_docbin()
-        for path in paths:
-            docbin.merge(DocBin(attrs=ATTRS, store_user_data=True).from_bytes(path.read_bytes()))
-            path.unlink()
-        f.write(docbin.to_bytes())
+    def assemble(self, parts: list[Path | DocBin], f: IO[bytes]) -> None:
+        """The parts merged in order (`DocBin.merge`): a worker's read from its file."""
+        with msgpack_registries_without_plugins():
+            docbin = new_docbin()
+            for part in parts:
+                if isinstance(part, Path):
+                    path, part = part, new_docbin().from_bytes(part.read_bytes())
+                    path.unlink()
+                docbin.merge(part)
+            f.write(docbin.to_bytes())
 
 
 def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progress) -> None:
@@ -138,6 +185,11 @@ def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progr
     overlapping = counts.get("overlapping", 0)
     summary.note(overlapping, f"spaCy: {overlapping} overlapping entity spans left out of doc.ents "
                               "(all spans are in doc.spans['sc'])")
+    need = counts.get("tokens", 0) * MEMORY_PER_TOKEN
+    if need >= REMARK_FROM:
+        summary.remarks.append(
+            f"spaCy writes a DocBin whole in memory: about {need / 1e9:.1f} GB for these "
+            f"{counts['tokens']:,} tokens (`spacy train` reads it whole too)")
     if dest.path.suffix != ".spacy":
         summary.not_represented.append(
             f"spaCy: `spacy train` only reads files ending in .spacy: rename {dest.path.name}")

@@ -22,6 +22,8 @@ class ExportSummary:
     claims: int = 0
     # Each entry says what was left out or changed, and how much ("CoNLL: dropped 3 …").
     not_represented: list[str] = field(default_factory=list)
+    # What else the user should know about this export (nothing was lost): "spaCy: …".
+    remarks: list[str] = field(default_factory=list)
 
     def note(self, count: int, text: str) -> None:
         """Record `text` (which names the count) when count is not zero."""
@@ -33,4 +35,6 @@ class ExportSummary:
                 f"as {self.format} to {self.out}")
         if self.not_represented:
             text += "; not represented: " + "; ".join(self.not_represented)
+        if self.remarks:
+            text += "; note: " + "; ".join(self.remarks)
         return text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -89,13 +88,29 @@ def pieces(span: Span) -> list[tuple[int, int]]:
     return [(span.start, span.end)]
 
 
-@dataclass
 class Tokens:
-    """A text's tokens: a spaCy Doc, and each token's character offsets and trailing space."""
-    doc: Doc
-    starts: list[int]
-    ends: list[int]
-    spaces: list[bool]
+    """A text's tokens: each token's character offsets and trailing space, and (made when
+    first asked for) a spaCy Doc of them."""
+
+    def __init__(self, text: str, starts: list[int], ends: list[int], spaces: list[bool],
+                 doc: Doc | None = None) -> None:
+        self.text = text
+        self.starts = starts
+        self.ends = ends
+        self.spaces = spaces
+        self._doc = doc  # the tokenizer's, when no token had to be split
+
+    @property
+    def doc(self) -> Doc:
+        """The tokens as a spaCy Doc: the tokenizer's, or one made of the split tokens."""
+        if self._doc is None:
+            from spacy.tokens import Doc  # imported with spaCy by blank_english()
+            self._doc = Doc(blank_english().vocab, words=self.words(), spaces=self.spaces)
+        return self._doc
+
+    def words(self) -> list[str]:
+        text = self.text
+        return [text[a:b] for a, b in zip(self.starts, self.ends)]
 
     def index(self, start: int, end: int) -> tuple[int, int]:
         """Token indices (first, last inclusive) covering characters start..end."""
@@ -103,40 +118,40 @@ class Tokens:
 
 
 def tokenize(text: str, cuts: Iterable[int] = ()) -> Tokens:
-    """The blank tokenizer's tokens, split at every offset in `cuts` that falls inside one."""
+    """The blank tokenizer's tokens, split at every offset in `cuts` that falls inside one
+    (Prodigy needs only the offsets: the Doc of split tokens is made when asked for)."""
     # Imported with spaCy by blank_english(): only the exports that tokenise pay for it.
     from spacy.attrs import IDX, LENGTH, SPACY
-    from spacy.tokens import Doc
-    nlp = blank_english()
-    doc = nlp.tokenizer(text)
-    starts: list[int] = []
-    ends: list[int] = []
-    spaces: list[bool] = []
-    if len(doc):  # the offsets column by column: a Token object per token costs more
-        idx, length, space = doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
-        starts, spaces = idx, [bool(x) for x in space]
-        ends = [a + n for a, n in zip(idx, length)]
-    inside = sorted({c for c in cuts if _inside(starts, ends, c)})
+    doc = blank_english().tokenizer(text)
+    if not len(doc):
+        return Tokens(text, [], [], [], doc)
+    # The offsets column by column: a Token object per token costs more.
+    idx, length, space = doc.to_array([IDX, LENGTH, SPACY]).T
+    starts: list[int] = idx.tolist()
+    ends: list[int] = (idx + length).tolist()
+    spaces: list[bool] = space.astype(bool).tolist()
+    edges = set(starts)
+    edges.update(ends)  # nearly every cut is one: a set says so sooner than a search
+    inside = sorted({c for c in cuts if c not in edges and _inside(starts, ends, c)})
     if not inside:
-        return Tokens(doc, starts, ends, spaces)
-    words: list[str] = []
-    new_spaces: list[bool] = []
+        return Tokens(text, starts, ends, spaces, doc)
     new_starts: list[int] = []
+    new_ends: list[int] = []
+    new_spaces: list[bool] = []
     i = 0  # tokens and cuts are both in text order: walk them together
     for start, end, space in zip(starts, ends, spaces):
         while i < len(inside) and inside[i] <= start:
             i += 1
         while i < len(inside) and inside[i] < end:
-            words.append(text[start:inside[i]])
-            new_spaces.append(False)
             new_starts.append(start)
+            new_ends.append(inside[i])
+            new_spaces.append(False)
             start = inside[i]
             i += 1
-        words.append(text[start:end])
-        new_spaces.append(space)
         new_starts.append(start)
-    split = Doc(nlp.vocab, words=words, spaces=new_spaces)
-    return Tokens(split, new_starts, [a + len(w) for a, w in zip(new_starts, words)], new_spaces)
+        new_ends.append(end)
+        new_spaces.append(space)
+    return Tokens(text, new_starts, new_ends, new_spaces)
 
 
 def _inside(starts: list[int], ends: list[int], cut: int) -> bool:
