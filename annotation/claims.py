@@ -1,17 +1,23 @@
 """Claim (attribution) detection from the spaCy parse: cue, its source and its content.
 
 Candidates come from the parse alone (verbs, nouns with a clausal complement, "according
-to"); a cue lexicon decides which candidate lemmas count. The source is found through the
-dependency tree (subject, passive agent, the noun a relative clause modifies, the subject
-of the governing verb for "…, saying"), the content through the complement clause or —
-when the cue follows what is claimed ("X did Y, Reuters reported") — the clause before it.
+to"; with a learned model also every noun, adjective and a colon); a cue decider says which
+candidates are cues and how far each cue reaches: the built-in lexicon (annotation/cues.py)
+or a learned claim model (annotation/claim_model.py). The source is found through the
+dependency tree (subject, passive agent, the noun a relative clause modifies, the subject of
+the governing verb for "…, saying"), the content through the complement clause, the object
+or — when the cue follows what is claimed ("X did Y, Reuters reported") — the clause
+before it. Where a rule has a choice (cut a trailing aside? keep a relative clause in the
+source?) it asks the decider (`CueDecider.keep`): the lexicon answers with the rule, a
+learned model with what it learned from decided data.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from .cues import CueLexicon, default_lexicon
+from .cues import CueLexicon, builtin_lexicon
 
 QUOTES = "\"'“”‘’«»„‟`"
 _SUBJ = ("nsubj",)
@@ -36,13 +42,52 @@ class CueCandidate:
     head: object  # spacy Token
     tokens: list
     key: str
+    score: float = 1.0  # how sure the decider is that this is a cue (1.0 for a lexicon)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A choice the rules leave open while building a part: keep `child` (and its subtree)?
+
+    kind: "content-cut" (a dependent at the right edge of the content's clause: keep it?),
+    "content-extend" (a later dependent of the cue after its object: does the content run on
+    over it?), "source-child" (a dependent of the source's head noun: keep it?).
+    """
+    kind: str
+    cue: CueCandidate
+    anchor: object  # spacy Token: the head of the part being built
+    child: object   # spacy Token: the dependent in question
+    default: bool   # what the rules alone would do
+
+
+class CueDecider(Protocol):
+    """What claim detection asks of a cue lexicon or a learned claim model."""
+    learned: bool  # a learned decider: quotations whole, candidates of every kind
+
+    def accept(self, doc, candidates: list[CueCandidate]) -> list[CueCandidate]:
+        """The candidates that are cues, each with its cue tokens (grown to the cue's extent)."""
+        ...
+
+    def dobj_is_content(self, key: str) -> bool:
+        """Is the direct object of a cue with this key what is claimed (not an addressee)?"""
+        ...
+
+    def keep(self, doc, decision: Decision) -> bool:
+        """The answer to one open choice (the lexicon: `decision.default`)."""
+        ...
+
+    def choose(self, doc, cand: CueCandidate, options: list[PartOption]) -> int | None:
+        """Which reading of a source or content to take, None for none (the lexicon: 0, the
+        rules' first)."""
+        ...
 
 
 def cue_candidates(doc, broad: bool = False) -> list[CueCandidate]:
-    """Every cue candidate the parse offers, before any lexicon is applied.
+    """Every cue candidate the parse offers, before any decider is asked.
 
     `broad` also offers every noun and adjective (stance and evidence words: "the claim",
-    "were frustrated"); a learned cue model decides among them.
+    "were frustrated"), participles, and a colon before what someone says ("Clinton: …");
+    a learned model decides among them.
     """
     out: list[CueCandidate] = []
     for t in doc:
@@ -59,98 +104,15 @@ def cue_candidates(doc, broad: bool = False) -> list[CueCandidate]:
             out.append(CueCandidate(t, [t], f"{t.lemma_.lower()}|NOUN"))
         elif broad and t.pos_ == "ADJ" and t.dep_ in ("acomp", "ROOT", "amod", "conj"):
             out.append(CueCandidate(t, [t], f"{t.lemma_.lower()}|ADJ"))
+        elif broad and t.text == ":" and t.i > t.sent.start and t.i + 1 < t.sent.end:
+            out.append(CueCandidate(t, [t], ":|PUNCT"))
     return out
 
 
-def extent_keys(doc, t, j: int, anchor_ids: set[int]) -> list[str] | None:
-    """Keys (most specific first) for "does token j, next to a cue span, belong to the cue?".
-
-    None when j is no dependent of the cue's tokens (the span never grows past such a token).
-    """
-    x = doc[j]
-    if x.head.i not in anchor_ids or x.i == x.head.i or x.is_space:
-        return None
-    side = "L" if j < t.i else "R"
-    word = x.lower_ if x.dep_ in ("prep", "prt", "advmod", "aux", "auxpass", "neg", "punct",
-                                  "agent", "dative", "npadvmod", "dobj", "acomp") else "*"
-    return [f"{side}|{x.dep_}|{word}|{t.lemma_.lower()}", f"{side}|{x.dep_}|{word}",
-            f"{side}|{x.dep_}"]
-
-
-def cue_span(doc, cand: CueCandidate, extent: dict[str, float]) -> list:
-    """The cue's tokens: the head grown over adjacent dependents the learned extent includes."""
-    t = cand.head
-    if cand.key.endswith("|PHRASE"):
-        return cand.tokens
-    tokens = [t]
-    ids = {t.i}
-    sent = t.sent
-    for step in (-1, 1):
-        j = t.i + step
-        while sent.start <= j < sent.end:
-            keys = extent_keys(doc, t, j, ids)
-            rate = next((extent[k] for k in keys if k in extent), 0.0) if keys else 0.0
-            if rate < 0.5:
-                break
-            tokens.append(doc[j])
-            ids.add(j)
-            j += step
-    return sorted(tokens, key=lambda x: x.i)
-
-
-def _in_quotes(doc, t) -> bool:
+def in_quotes(doc, t) -> bool:
     """Is the token inside a quotation (an odd number of quote marks before it in its sentence)?"""
     n = sum(1 for x in doc[t.sent.start:t.i] if x.text in QUOTES and x.text not in ("'", "’"))
     return n % 2 == 1
-
-
-def cue_features(doc, cand: CueCandidate) -> list[str]:
-    """Sparse features of one cue candidate for the learned cue model (lemma, parse context)."""
-    t = cand.head
-    lem, kind = cand.key.rsplit("|", 1)
-    deps = sorted({c.dep_ for c in t.children})
-    f = [f"k={cand.key}", f"pos={kind}", f"dep={t.dep_}", f"tag={t.tag_}",
-         f"k={cand.key}|dep={t.dep_}", f"pos={kind}|dep={t.dep_}",
-         f"hpos={t.head.pos_}|dep={t.dep_}"]
-    if t.dep_ in ("xcomp", "acl", "amod", "compound", "pobj", "dobj", "acomp", "conj", "advcl"):
-        f.append(f"hlem={t.head.lemma_.lower()}|dep={t.dep_}")
-    for d in deps:
-        f.append(f"c={d}")
-        if d in ("ccomp", "xcomp", "dobj", "nsubj", "nsubjpass", "prep", "agent", "mark",
-                 "poss", "acl", "relcl", "dative", "advcl", "aux", "neg", "prt"):
-            f.append(f"k={cand.key}|c={d}")
-    for c in t.children:
-        if c.dep_ == "prep":
-            f.append(f"k={cand.key}|prep={c.lower_}")
-            f.append(f"prep={c.lower_}")
-        elif c.dep_ in ("ccomp", "acl") and any(m.dep_ == "mark" for m in c.children):
-            mark = next(m for m in c.children if m.dep_ == "mark").lower_
-            f.append(f"cmark={mark}")
-            f.append(f"k={cand.key}|cmark={mark}")
-        elif c.dep_ in ("nsubj", "nsubjpass", "poss"):
-            # No entity types: the parse that trains the model may run without NER.
-            f.append(f"subj={c.dep_}|{c.pos_}|{c.lemma_.lower() if c.pos_ != 'PROPN' else '-'}")
-            f.append(f"k={cand.key}|subj={c.pos_}")
-    nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
-    prv = doc[t.i - 1] if t.i > 0 else None
-    if nxt is not None and nxt.is_punct:
-        f.append(f"next={nxt.text if nxt.text in ',:.' else 'Q' if nxt.text in QUOTES else 'P'}")
-    if prv is not None and prv.is_punct:
-        f.append(f"prev={prv.text if prv.text in ',:.' else 'Q' if prv.text in QUOTES else 'P'}")
-    if nxt is not None:
-        f.append(f"k={cand.key}|next={nxt.lower_}")
-    if prv is not None:
-        f.append(f"prevw={prv.lower_}|k={cand.key}")
-    for c in t.children:
-        if c.dep_ in ("dobj", "attr", "oprd") and c.i > t.i:
-            f.append(f"k={cand.key}|obj={c.lemma_.lower()}")
-    if _in_quotes(doc, t):
-        f.append("inquote")
-        f.append(f"k={cand.key}|inquote")
-    if any(x.text in QUOTES for x in t.sent):
-        f.append("sent_has_quote")
-    f.append(f"first={t.i == t.sent.start}")
-    return f
 
 
 def _is_clause(t) -> bool:
@@ -158,79 +120,119 @@ def _is_clause(t) -> bool:
                                              for c in t.children) or t.dep_ == "ccomp"
 
 
-def detect_claims(doc, cues: CueLexicon | None = None) -> list[ClaimSuggestion]:
-    """Attributions in a parsed spaCy Doc, each with cue, source and content offsets."""
-    return _detect(doc, cues if cues is not None else default_lexicon())
+def detect_claims(doc, cues: CueDecider | None = None) -> list[ClaimSuggestion]:
+    """Attributions in a parsed spaCy Doc, each with cue, source and content offsets.
 
-
-def _detect(doc, lex: CueLexicon, probs: list[float] | None = None) -> list[ClaimSuggestion]:
-    # probs: the cue model's probabilities of cue_candidates(doc, broad=True), when known.
+    `cues`: the built-in lexicon when None, else any cue decider (a CueLexicon, a ClaimModel).
+    """
+    decider: CueDecider = cues if cues is not None else builtin_lexicon()
     frames = []
-    for n, cand in enumerate(cue_candidates(doc, broad=lex.model is not None)):
-        if lex.model is not None:
-            p = probs[n] if probs is not None else lex.cue_probability(cue_features(doc, cand))
-            if p < lex.threshold:
-                continue
-        elif not lex.accepts(cand.key):
+    taken: set[int] = set()
+    # Cues sharing a token keep the surer one ("released a statement saying" is one cue).
+    accepted = decider.accept(doc, cue_candidates(doc, broad=decider.learned))
+    for cand in sorted(accepted, key=lambda c: -c.score):
+        ids = {x.i for x in cand.tokens}
+        if ids & taken:
             continue
-        if lex.extent:
-            cand = CueCandidate(cand.head, cue_span(doc, cand, lex.extent), cand.key)
-        frame = _frame(doc, cand, lex)
+        frame = build_frame(doc, cand, decider)
         if frame is not None:
+            taken |= ids
             frames.append(frame)
+    frames.sort(key=lambda f: f["cue"][0].i)
     _cut_nested(frames)
     text = doc.text  # built on each access in spaCy: read once
-    quote_whole = lex.model is not None
+    quote_whole = decider.learned
     quotes = quotations(text) if quote_whole else []
     out = []
     for f in frames:
         cue = (f["cue"][0].idx, _end(f["cue"][-1]))
-        source = _char_span(text, f["source"])
-        content = _char_span(text, f["content"], quotes=True)
-        if content is not None and quote_whole:
-            content = _whole_quotes(content, cue, quotes)
-            content = _quote_resumed(text, content, cue, quotes)
+        source = char_span(text, f["source"])
+        content = content_chars(text, f["content"], cue, quotes if quote_whole else None)
         out.append(ClaimSuggestion(cue=cue, source=source, content=content, key=f["key"]))
     return out
 
 
-def _frame(doc, cand: CueCandidate, lex: CueLexicon) -> dict | None:
+def content_chars(text: str, tokens, cue: tuple[int, int], quotes: list | None
+                  ) -> tuple[int, int] | None:
+    """A content's character span; with `quotes` (quotations(text)), quotations are taken
+    whole and a quotation the attribution interrupts resumes after it."""
+    content = char_span(text, tokens, quotes=True)
+    if content is not None and quotes is not None:
+        content = _whole_quotes(content, cue, quotes)
+        content = _quote_resumed(text, content, cue, quotes)
+    return content
+
+
+def build_frame(doc, cand: CueCandidate, decider: CueDecider) -> dict | None:
+    """One cue's frame: {"cue", "key", "source", "content" (token lists or None), "backward"}.
+
+    None when neither a source nor a content is found.
+    """
     t = cand.head
+
+    def ask(kind: str, anchor, child, default: bool) -> bool:
+        return decider.keep(doc, Decision(kind, cand, anchor, child, default))
+
     if cand.key.endswith("|PHRASE"):
         return _according_to(doc, cand)
+    if cand.key.endswith("|PUNCT"):
+        return _colon(doc, cand)
     if cand.key.endswith("|NOUN"):
         comp = next((c for c in t.children if c.dep_ in ("acl", "ccomp") and _is_clause(c)), None)
         src = next((c for c in t.children if c.dep_ == "poss"), None)
         if src is None:
             src = _prep_object(t, ("by", "from") if comp is None else ("by", "from", "of"))
         if comp is not None:
-            content = _subtree(comp)
+            content = _trim(_prune_right(comp, _subtree_tokens(comp), ask, decider.learned))
         else:
             # "his support for Clinton", "concerns about the deal": the prepositional object.
             obj = _prep_object(t, ("for", "about", "of", "on", "over", "against", "with"))
-            content = _subtree(obj) if obj is not None else None
+            content = (_trim(_prune_right(obj, _subtree_tokens(obj), ask, decider.learned))
+                       if obj is not None else None)
         if content is None and src is None:
             return None
         return {"cue": cand.tokens, "key": cand.key, "backward": False,
-                "source": _np(src) if src is not None else None, "content": content}
+                "source": _np(src, ask=ask) if src is not None else None, "content": content}
     if cand.key.endswith("|ADJ"):
         # "X were frustrated with Y": the subject of the copula, the object of the preposition.
         anchor = t.head if t.dep_ == "acomp" else t
-        source = _source(doc, anchor)
+        found = _pick(doc, cand, decider, source_options(doc, cand, decider, anchor))
+        source = found.tokens if found is not None else None
         comp = next((c for c in t.children if c.dep_ in _COMP), None)
         obj = _prep_object(t, ("with", "about", "of", "over", "by", "at", "for", "on"))
-        content = _subtree(comp) if comp is not None else _subtree(obj) if obj is not None else None
+        part = comp if comp is not None else obj
+        content = (_trim(_prune_right(part, _subtree_tokens(part), ask, decider.learned))
+                   if part is not None else None)
         if content is None and source is None:
             return None
         return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
                 "backward": False}
-    source = _source(doc, t)
-    content, backward = _content(doc, t, source, lex.dobj_is_content(cand.key),
-                                 learned=lex.model is not None)
+    found = _pick(doc, cand, decider, source_options(doc, cand, decider))
+    source = found.tokens if found is not None else None
+    reading = _pick(doc, cand, decider, content_options(doc, cand, source, decider))
+    content, backward = (reading.tokens, reading.backward) if reading is not None else (None, False)
     if content is None and source is None:
         return None
     return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
             "backward": backward}
+
+
+def _colon(doc, cand: CueCandidate) -> dict | None:
+    """`Clinton: “…”`, `The result: …`: a short name before a colon, what follows it."""
+    colon = cand.head
+    sent = colon.sent
+    left = [x for x in doc[sent.start:colon.i] if not x.is_space]
+    # The speaker is the run of words just before the colon, back to a punctuation mark.
+    while left and any(x.is_punct and x.text not in QUOTES for x in left[:-1]):
+        left = left[next(k for k, x in enumerate(left) if x.is_punct) + 1:]
+    source = _trim(left) if 0 < len(left) <= 6 and any(
+        x.pos_ in ("PROPN", "NOUN", "PRON") for x in left) else None
+    quoted = _quote_after(doc, colon)
+    content = quoted or _trim([x for x in doc[colon.i + 1:sent.end] if not x.is_space])
+    if source is None or content is None:
+        return None
+    return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
+            "backward": False}
 
 
 def _according_to(doc, cand: CueCandidate) -> dict | None:
@@ -259,35 +261,92 @@ def _according_to(doc, cand: CueCandidate) -> dict | None:
             "backward": acc.i > (content[0].i if content else acc.i)}
 
 
-def _source(doc, t):
+def source_options(doc, cand: CueCandidate, decider: CueDecider, anchor=None) -> list[PartOption]:
+    """Every reading of a cue's source, in the rules' order of preference (the rules take the
+    first): passive agent, subject, the noun phrase just before the cue, the noun a relative
+    clause modifies, the subject of the governing verb; for a learned decider also the noun
+    phrase after the cue ("“Amazing,” responded Abedin"). Each kept within the cue's paragraph.
+    """
+    t = anchor if anchor is not None else cand.head
+    options: list[PartOption] = []
+    add = _adder(doc, cand, decider, "source", options)
     passive = any(c.dep_ == "auxpass" for c in t.children)
     for c in t.children:
         if c.dep_ == "agent":
             obj = next((g for g in c.children if g.dep_ == "pobj"), None)
             if obj is not None:
-                return _np(obj)
+                add("agent", lambda ask, obj=obj: _np(obj, ask=ask))
+                break
     if not passive:
         for c in t.children:
             if c.dep_ in _SUBJ and c.lower_ not in ("it", "there"):
-                return _np(c)
+                add("subject", lambda ask, c=c: _np(c, ask=ask))
     # Parser misses ("…, reliable source told X" parsed as an agent, "…but X's source denied"
     # as a conjunct): the noun phrase just before the cue, read from the POS tags.
     if t.i > t.sent.start and t.dep_ != "relcl":
         prev = doc[t.i - 1]
         if prev.pos_ in ("NOUN", "PROPN", "PRON"):
-            return _np(prev, left_only=True)
+            add("before-cue", lambda ask: _np(prev, left_only=True))
     if t.dep_ == "relcl" and t.head.pos_ in ("NOUN", "PROPN", "PRON"):
-        return _np(t.head, stop=t)
+        add("relative-head", lambda ask: _np(t.head, stop=t, ask=ask))
     if t.dep_ in _UP and t.head.i != t.i and t.head.pos_ in ("VERB", "AUX"):
         up = t.head
         for _ in range(3):
             subj = next((c for c in up.children if c.dep_ in _SUBJ), None)
             if subj is not None and subj.i < t.i:
-                return _np(subj)
+                add("governor-subject", lambda ask, subj=subj: _np(subj, ask=ask))
+                break
             if up.dep_ not in _UP or up.head.i == up.i:
                 break
             up = up.head
-    return None
+    subject = next((o.tokens for o in options if o.name == "subject" and o.tokens), None)
+    if decider.learned and (subject is None or _quoted(subject)):
+        # Inverted: "“Amazing,” responded Abedin", "said her campaign workers".
+        end = max(x.i for x in cand.tokens)
+        after = next((x for x in doc[end + 1:min(end + 4, t.sent.end)]
+                      if x.pos_ in ("PROPN", "NOUN", "PRON")), None)
+        if after is not None:
+            add("after-cue", lambda ask: _np(after, ask=ask))
+    for opt in options:
+        opt.tokens = _in_paragraph(opt.tokens, t)
+    return options
+
+
+def _in_paragraph(tokens, t):
+    """The run of tokens between line breaks that lies closest to t."""
+    if not tokens or not any("\n" in x.text for x in tokens):
+        return tokens
+    runs: list[list] = [[]]
+    for x in tokens:
+        if "\n" in x.text:
+            runs.append([])
+        else:
+            runs[-1].append(x)
+    return _trim(min((r for r in runs if r), key=lambda r: min(abs(x.i - t.i) for x in r)))
+
+
+def _quoted(tokens) -> bool:
+    """Do the tokens open with, or follow, a quote mark (a quotation, not a speaker)?"""
+    first = tokens[0]
+    return first.text in QUOTES or first.i > 0 and first.doc[first.i - 1].text in QUOTES
+
+
+def _adder(doc, cand: CueCandidate, decider: CueDecider, role: str, options: list):
+    """add(name, build, backward=False): build an option, recording the choices it asks."""
+    def add(name: str, build, backward: bool = False) -> None:
+        decisions: list[Decision] = []
+
+        def ask(kind: str, anchor, child, default: bool) -> bool:
+            d = Decision(kind, cand, anchor, child, default)
+            decisions.append(d)
+            return decider.keep(doc, d)
+        options.append(PartOption(role, name, build(ask), backward, decisions))
+    return add
+
+
+def _pick(doc, cand: CueCandidate, decider: CueDecider, options: list[PartOption]):
+    k = decider.choose(doc, cand, options) if options else None
+    return options[k] if k is not None else None
 
 
 EXT_DEPS = ("oprd", "xcomp", "acomp", "ccomp")
@@ -295,44 +354,61 @@ ASIDE_DEPS = ("advcl", "parataxis", "npadvmod")
 CONTENT_PREPS = ("about", "against", "at", "on", "for", "of", "to", "with", "over", "in")
 
 
-def _content(doc, t, source, dobj_ok: bool = True, learned: bool = False):
-    """The claimed clause: a complement after the cue, else the clause before it."""
+@dataclass
+class PartOption:
+    """One reading of a claim's source or content: its tokens, built by one rule (`name`).
+
+    `backward`: a content before its cue. `decisions`: the open choices asked while building
+    it (a learner replaying decided data keeps those of the right reading only).
+    """
+    role: str  # "source" or "content"
+    name: str
+    tokens: list | None
+    backward: bool = False
+    decisions: list[Decision] = field(default_factory=list)
+
+
+def content_options(doc, cand: CueCandidate, source, decider: CueDecider) -> list[PartOption]:
+    """Every reading of a verb cue's content, in the rules' order of preference.
+
+    The rules take the first (for the lexicon the list stops after the first kind that
+    applies); a learned decider may choose another (`CueDecider.choose`).
+    """
+    t = cand.head
+    learned = decider.learned
     sent = t.sent
+    options: list[PartOption] = []
+    add = _adder(doc, cand, decider, "content", options)
     comps = [c for c in t.children if c.dep_ in _COMP]
     right = [c for c in comps if c.i > t.i]
     left = [c for c in comps if c.i < t.i]
     if right and not left:
-        tokens = _subtree_tokens(right[0])
-        if learned:
-            tokens = _cut_asides(doc, right[0], tokens)
-        return _trim(tokens), False
+        add("complement", lambda ask: _trim(
+            _prune_right(right[0], _subtree_tokens(right[0]), ask, learned)))
     if left:
-        tokens = _subtree_tokens(left[0])
-        return _trim(_extend_left_to_quote(doc, tokens)), True
+        add("complement-before", lambda ask: _trim(
+            _extend_left_to_quote(doc, _subtree_tokens(left[0]))), backward=True)
     quoted = _quote_after(doc, t)
     if quoted:
-        return quoted, False
-    obj = next((c for c in t.children if c.dep_ == "dobj" and c.i > t.i), None) if dobj_ok else None
-    if obj is not None:
-        tokens = _subtree_tokens(obj)
-        if learned:
-            # "slammed the shift as a conversion", "called the lines unacceptable": the
-            # object's predicate belongs to what is claimed.
-            for c in t.children:
-                if c.i > obj.i and (c.dep_ in EXT_DEPS or c.dep_ == "prep" and c.lower_ == "as"):
-                    tokens += _subtree_tokens(c)
-            tokens = _contiguous(tokens, obj)
-        return _trim(tokens), False
+        add("quotation", lambda ask: quoted)
+    obj = next((c for c in t.children if c.dep_ == "dobj" and c.i > t.i), None)
+    if obj is not None and decider.dobj_is_content(cand.key):
+        # "slammed the shift as a conversion", "accusing her of lying": the object's
+        # predicate belongs to what is claimed.
+        add("object", lambda ask: _trim(
+            _extend_right(t, obj, _subtree_tokens(obj), ask) if learned else _subtree_tokens(obj)))
     if learned:
-        if any(c.dep_ == "auxpass" for c in t.children):
-            subj = next((c for c in t.children if c.dep_ == "nsubjpass"), None)
-            if subj is not None and subj.lower_ not in ("it", "there"):
-                return _np(subj), True
+        subj = next((c for c in t.children if c.dep_ == "nsubjpass"), None)
+        if (subj is not None and subj.lower_ not in ("it", "there")
+                and any(c.dep_ == "auxpass" for c in t.children)):
+            add("passive-subject", lambda ask: _np(subj), backward=True)
         prep = next((c for c in t.children if c.dep_ == "prep" and c.i > t.i
                      and c.lower_ in CONTENT_PREPS), None)
         pobj = next((g for g in prep.children if g.dep_ in ("pobj", "pcomp")), None) if prep else None
         if pobj is not None:
-            return _trim(_subtree_tokens(pobj)), False
+            add("prep-object", lambda ask: _trim(_extend_right(t, prep, _subtree_tokens(pobj), ask)))
+    if options and not learned:
+        return options
     # Inverted: "X did Y, Reuters reported" with the cue hanging off the claimed clause.
     start = min([t.i] + ([source[0].i] if source else []))
     comma_before = start > 0 and doc[start - 1].is_punct
@@ -343,18 +419,93 @@ def _content(doc, t, source, dobj_ok: bool = True, learned: bool = False):
         tokens = [x for x in _subtree_tokens(t.head)
                   if (x.i < start or aside and x.i > t.i + 1) and x.i not in own]
         if tokens:
-            return _trim(tokens), True
+            add("host-clause", lambda ask: _trim(tokens), backward=True)
     before = [x for x in sent if x.i < start]
     if len([x for x in before if not x.is_punct]) >= 3 and comma_before:
         if aside:
             before += [x for x in sent if x.i > t.i + 1 and not x.is_space]
-        return _trim(before), True
+        add("before", lambda ask: _trim(before), backward=True)
     # Quote in the previous sentence ("“…,” he said." split by the sentencizer).
     if start == sent.start and sent.start > 0:
         prev = doc[sent.start - 1].sent
         if any(x.text in QUOTES for x in prev):
-            return _trim(list(prev)), True
-    return None, False
+            add("previous-quote", lambda ask: _trim(list(prev)), backward=True)
+    if learned:
+        quoted = _quote_before(doc, min(x.i for x in cand.tokens))
+        if quoted:
+            # "“Amazing,” responded Abedin": the quotation just before the cue.
+            add("quotation-before", lambda ask: quoted, backward=True)
+        # "Clinton appeared to gain", "he was described as serious": the whole clause.
+        add("clause", lambda ask: _trim([x for x in _subtree_tokens(t)
+                                         if sent.start <= x.i < sent.end]))
+    return options
+
+
+def _quote_before(doc, i: int):
+    """A quotation closing just before token i ("“…,” said X"), marks included."""
+    j = i - 1
+    while j >= 0 and (doc[j].is_space or doc[j].text in (",", "—")):
+        j -= 1
+    if j < 1 or doc[j].text not in ("”", '"', "''"):
+        return None
+    for k in range(j - 1, max(-1, j - 400), -1):
+        x = doc[k]
+        if "\n" in x.text:
+            return None
+        if x.text in ("“", '"', "``"):
+            return list(doc[k:j + 1])
+        if x.text in ("”", "''"):
+            return None
+    return None
+
+
+def _is_aside(c) -> bool:
+    """A trailing aside set off by a comma or dash (", notably …", "— asserting")."""
+    if c.dep_ not in ASIDE_DEPS:
+        return False
+    first = c.left_edge.i
+    return first > 0 and c.doc[first - 1].text in (",", "—", "--", "–", ";")
+
+
+def _prune_right(anchor, tokens, ask=None, learned: bool = True):
+    """The content ends before the first right dependent of its head that does not belong to it.
+
+    The rule cuts a trailing aside (when `learned`); a decider may answer otherwise.
+    """
+    cut = None
+    for c in anchor.rights:
+        if c.is_punct or c.is_space:
+            continue
+        default = not (learned and _is_aside(c))
+        keep = ask("content-cut", anchor, c, default) if ask is not None else default
+        if not keep:
+            cut = c.left_edge.i
+            break
+    return tokens if cut is None else [x for x in tokens if x.i < cut]
+
+
+def _extend_right(t, anchor, tokens, ask=None):
+    """The content runs on over later dependents of the cue that complete what is claimed.
+
+    The rule takes predicates of the object (oprd, xcomp, acomp, ccomp, "as …"); a decider
+    may take others ("accusing her of lying", "put his worth at $45 billion").
+    """
+    ids = {x.i for x in tokens}
+    end = max(ids)
+    for c in t.rights:
+        if c.i <= anchor.i or c.is_punct or c.is_space:
+            continue
+        default = c.dep_ in EXT_DEPS or c.dep_ == "prep" and c.lower_ == "as"
+        keep = ask("content-extend", anchor, c, default) if ask is not None else default
+        if not keep:
+            break
+        sub = _subtree_tokens(c)
+        if min(x.i for x in sub) > end + 2:  # something else lies between: not a continuation
+            break
+        tokens = tokens + sub
+        end = max(end, max(x.i for x in sub))
+    return _contiguous(sorted(set(tokens), key=lambda x: x.i), anchor if anchor.i in {
+        x.i for x in tokens} else tokens[0])
 
 
 _OPEN, _CLOSE, _BOTH = ("“", "``"), ("”",), ('"', "''")
@@ -391,17 +542,6 @@ def _whole_quotes(content: tuple[int, int], cue: tuple[int, int], quotes) -> tup
             continue
         s, e = min(s, qs), max(e, qe)
     return s, e
-
-
-def _cut_asides(doc, head, tokens):
-    """A clause ends before a trailing aside set off by a comma or dash (", notably …", "— asserting")."""
-    cut = None
-    for c in head.rights:
-        if c.dep_ in ASIDE_DEPS and c.i > head.i:
-            first = min(x.i for x in c.subtree)
-            if first > 0 and doc[first - 1].text in (",", "—", "--", "–", ";"):
-                cut = first - 1 if cut is None else min(cut, first - 1)
-    return tokens if cut is None else [x for x in tokens if x.i < cut]
 
 
 def _quote_resumed(text: str, content: tuple[int, int], cue: tuple[int, int], quotes
@@ -471,8 +611,11 @@ def _prep_object(t, preps):
     return None
 
 
-def _np(t, stop=None, left_only: bool = False):
-    """The noun phrase headed by t: its subtree (or its left modifiers), minus relative clauses."""
+def _np(t, stop=None, left_only: bool = False, ask=None):
+    """The noun phrase headed by t: its subtree (or its left modifiers), minus relative clauses.
+
+    With a decider (`ask`), each right dependent of t is kept or dropped as it says.
+    """
     if left_only:
         tokens = [t]
         for c in reversed(list(t.lefts)):
@@ -486,7 +629,14 @@ def _np(t, stop=None, left_only: bool = False):
     else:
         skip = set()
         for c in t.children:
-            if (stop is not None and c.i == stop.i) or c.dep_ in ("relcl", "acl") and c.i > t.i:
+            if stop is not None and c.i == stop.i:
+                skip.update(x.i for x in c.subtree)
+                continue
+            default = not (c.dep_ in ("relcl", "acl") and c.i > t.i)
+            keep = default
+            if ask is not None and c.i > t.i and not (c.is_punct or c.is_space):
+                keep = ask("source-child", t, c, default)
+            if not keep:
                 skip.update(x.i for x in c.subtree)
         tokens = [x for x in t.subtree if x.i not in skip]
     return _trim(_contiguous(tokens, t)) or None
@@ -526,10 +676,19 @@ def _end(t) -> int:
     return t.idx + len(t.text)
 
 
-def _char_span(text: str, tokens, quotes: bool = False) -> tuple[int, int] | None:
+def char_span(text: str, tokens, quotes: bool = False) -> tuple[int, int] | None:
     if not tokens:
         return None
     start, end = tokens[0].idx, _end(tokens[-1])
+    # Never end inside a hyphenated word ("Seitz-Wald", "re-elect"): spaCy splits them.
+    while end + 1 < len(text) and text[end] == "-" and text[end + 1].isalnum() and text[end - 1].isalnum():
+        end += 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+    while start > 1 and text[start - 1] == "-" and text[start - 2].isalnum() and text[start].isalnum():
+        start -= 1
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
     if quotes:
         # Keep a quotation whole: an unmatched quote mark at one edge pulls in its partner.
         inner = text[start:end]

@@ -1,59 +1,44 @@
-"""Measuring claim detection against gold brat data, and agreement among a project's annotators."""
+"""Measuring claim detection against gold brat data, learning a claim model from such data, and
+agreement among a project's annotators."""
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable
 
-from annotation.claims import detect_claims
-from annotation.cues import CueLexicon, LexiconError, default_lexicon, read_brat_dir
-from annotation.scoring import MODES, PRF, pairwise_agreement, pieces, score
+from annotation.claim_model import (ClaimModel, ClaimModelError, default_claim_model,
+                                    examples_from_brat_dir, learned_model_path, parse_texts,
+                                    score_claim_model, train_claim_model)
+from annotation.cues import builtin_lexicon
+from annotation.pipeline import DEFAULT_MODEL, load_model, model_version
+from annotation.progress import Progress
+from annotation.scoring import MODES, PRF, pairwise_agreement, pieces
 
 ROLES = ("Cue", "Source", "Content")
 
 
-def _gold_by_role(text: str, ann: str) -> dict[str, list]:
-    from annotation.brat import parse_ann
-    spans, _, _ = parse_ann(text, ann)
-    out: dict[str, list] = {r: [] for r in ROLES}
-    for s in spans:
-        if s.label in out:
-            out[s.label].append(pieces(s.start, s.end, s.fragments))
-    return out
-
-
-def eval_claims(gold_dir: Path, nlp=None, lexicon: CueLexicon | None = None, *,
+def eval_claims(gold_dir: Path, nlp=None, model: ClaimModel | None = None, *,
                 limit: int | None = None, batch_size: int = 16, docs: list | None = None,
-                progress: Callable[[int, int], None] | None = None) -> dict:
+                progress: Progress | None = None) -> dict:
     """Run detection on every article of a PolNeAR-style folder; P/R/F1 per role and mode.
 
-    The first .ann in sorted order of each article is gold. Raises LexiconError (a
-    ValueError) with one clear line when the folder is not laid out as expected.
+    `model`: a learned claim model, None for the built-in cue lexicon. The first .ann in
+    sorted order of each article is gold. Raises ClaimModelError (a ValueError) with one
+    clear line when the folder is not laid out as expected.
     """
-    from annotation.pipeline import load_model, model_version
     nlp = nlp or load_model()
-    lexicon = lexicon if lexicon is not None else default_lexicon()
-    articles = read_brat_dir(Path(gold_dir), limit)
-    if not articles:
-        raise LexiconError(f"no articles with annotations in {gold_dir}")
-    totals = {m: {r: PRF() for r in ROLES} for m in MODES}
-    texts = (t for _, t, _ in articles)
-    parsed = docs if docs is not None else nlp.pipe(texts, batch_size=batch_size)
-    for i, ((_, text, ann), doc) in enumerate(zip(articles, parsed), 1):
-        gold = _gold_by_role(text, ann)
-        pred = detect_claims(doc, lexicon)
-        by_role = {"Cue": [[s.cue] for s in pred],
-                   "Source": [[s.source] for s in pred if s.source],
-                   "Content": [[s.content] for s in pred if s.content]}
-        for m in MODES:
-            for r in ROLES:
-                totals[m][r] += score(by_role[r], gold[r], m)
-        if progress:
-            progress(i, len(articles))
-    return {"articles": len(articles), "documents": len(articles), "model": model_version(nlp),
-            "lexicon": lexicon.describe(),
-            **{m: {r.lower(): totals[m][r].as_dict() for r in ROLES} for m in MODES}}
+    examples = examples_from_brat_dir(Path(gold_dir), limit)
+    if not examples:
+        raise ClaimModelError(f"no articles with annotations in {gold_dir}")
+    if docs is None:
+        docs = parse_texts(nlp, [e.text for e in examples], batch_size=batch_size,
+                           progress=progress)
+    totals = score_claim_model(model, examples, nlp, docs=docs)
+    detector = model.describe() if model is not None else builtin_lexicon().describe()
+    return {"articles": len(examples), "documents": len(examples), "model": model_version(nlp),
+            "lexicon": detector,
+            **{m: {r.lower(): totals[m][r.lower()].as_dict() for r in ROLES} for m in MODES}}
 
 
 def format_eval(result: dict) -> str:
@@ -103,26 +88,29 @@ def agreement(project, labels: tuple[str, ...] | None = None, mode: str = "overl
 
 
 def eval_claims_cli(gold_dir: Path, *, model: str | None = None, cues: Path | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> dict:
-    """`eval-claims`: the given lexicon file, else the user's learned one, else the built-in one."""
-    from annotation.pipeline import DEFAULT_MODEL, load_model
-    lexicon = CueLexicon.load(cues) if cues else default_lexicon()
+                    progress: Progress | None = None) -> dict:
+    """`eval-claims`: the given claim model file, else the user's learned one, else the built-in
+    lexicon. A damaged or old-format file raises ClaimModelError (one clear line)."""
+    claim_model = ClaimModel.load(cues) if cues else default_claim_model()
     nlp = load_model(model or DEFAULT_MODEL)
-    return eval_claims(Path(gold_dir), nlp, lexicon, progress=progress)
+    return eval_claims(Path(gold_dir), nlp, claim_model, progress=progress)
 
 
 def train_claims_cli(train_dir: Path, *, out: Path | None = None, model: str | None = None,
-                     n_process: int = 1, progress: Callable[[int, int], None] | None = None) -> str:
-    """`train-claims`: learn a cue lexicon from brat attributions, write it, say where and what."""
-    from annotation.cues import learn_cues, learned_lexicon_path
-    from annotation.pipeline import DEFAULT_MODEL, load_model
+                     n_process: int = 1, progress: Progress | None = None) -> str:
+    """`train-claims`: learn a claim model from brat attributions, write it, say where and what."""
     nlp = load_model(model or DEFAULT_MODEL)
-    lexicon = learn_cues(Path(train_dir), nlp, n_process=n_process, progress=progress)
-    path = lexicon.save(out or learned_lexicon_path())
-    cv = lexicon.meta["cv_f1"][str(lexicon.threshold)]
-    learned = (f"cue model ({len(lexicon.model['weights'])} features)" if lexicon.model
-               else f"{sum(lexicon.accepts(k) for k in lexicon.cues)} cues")
-    return (f"{path}: {learned} learned from "
-            f"{lexicon.meta['articles']} articles, threshold {lexicon.threshold} "
-            f"(cross-validated F1 cue {cv['Cue']:.3f}, source {cv['Source']:.3f}, "
-            f"content {cv['Content']:.3f})")
+    examples = examples_from_brat_dir(Path(train_dir))
+    if not examples:
+        raise ClaimModelError(f"no articles with annotations in {train_dir}")
+    started = time.monotonic()
+    claim_model = train_claim_model(examples, nlp, n_process=n_process, progress=progress)
+    seconds = time.monotonic() - started
+    path = claim_model.save(out or learned_model_path())
+    p = claim_model.provenance
+    cv = p["cv_f1"][str(p["threshold"])]
+    size = path.stat().st_size
+    return (f"{path}: {claim_model.describe()}, learned in {seconds:.0f} s, {size / 1e6:.1f} MB "
+            f"(cross-validated F1 cue {cv['cue']:.3f}, source {cv['source']:.3f}, "
+            f"content {cv['content']:.3f}; built-in lexicon {p['builtin_cv_f1']['cue']:.3f}, "
+            f"{p['builtin_cv_f1']['source']:.3f}, {p['builtin_cv_f1']['content']:.3f})")

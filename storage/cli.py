@@ -86,12 +86,13 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
     s.add_argument("gold_dir", type=Path)
     s.add_argument("--json", action="store_true")
     s.add_argument("--model", default=None)
-    s.add_argument("--cues", type=Path, default=None, help="a learned cue lexicon (train-claims)")
+    s.add_argument("--cues", type=Path, default=None,
+                   help="a claim model written by train-claims (default: the user's, else built-in)")
 
-    s = sub.add_parser("train-claims", help="learn reporting cues from brat attributions")
+    s = sub.add_parser("train-claims", help="learn a claim model from brat attributions")
     s.add_argument("train_dir", type=Path)
     s.add_argument("--out", type=Path, default=None,
-                   help="where to write the lexicon (default: the user's Credence folder)")
+                   help="where to write the model (default: the user's Credence folder)")
     s.add_argument("--model", default=None)
     s.add_argument("--n-process", type=int, default=1, help="processes for spaCy (default 1)")
 
@@ -237,7 +238,7 @@ def _cmd_eval_claims(args) -> int:
         result = eval_claims_cli(args.gold_dir, model=args.model, cues=args.cues, progress=progress)
     if "built-in" in str(result.get("lexicon", "")):
         _err("note: using the built-in cue lexicon; `python main.py train-claims TRAIN_DIR` learns "
-             "cues from attribution data you hold (e.g. ../shared/data/polnear-train)")
+             "a claim model from attribution data you hold (e.g. ../shared/data/polnear-train)")
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -247,7 +248,7 @@ def _cmd_eval_claims(args) -> int:
 
 def _format_eval(result: dict) -> str:
     lines = [f"claim detection on {result.get('documents', '?')} articles "
-             f"(lexicon: {result.get('lexicon', '?')})"]
+             f"({result.get('lexicon', '?')})"]
     for mode in ("overlap", "exact"):
         for role in ("cue", "source", "content"):
             r = result.get(mode, {}).get(role)
@@ -259,7 +260,7 @@ def _format_eval(result: dict) -> str:
 
 def _cmd_train_claims(args) -> int:
     from storage.claims_eval import train_claims_cli
-    with _progress("Learning cues") as progress:
+    with _progress("Learning claims") as progress:
         out = train_claims_cli(args.train_dir, out=args.out, model=args.model,
                                n_process=args.n_process, progress=progress)
     print(out)

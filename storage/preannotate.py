@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from annotation.claim_model import default_claim_model
+from annotation.claims import detect_claims
+from annotation.cues import builtin_lexicon
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
 from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
@@ -104,15 +107,14 @@ def _run_key(version: str, claims: bool) -> str:
 
 
 class _Detector:
+    """Claim detection with the user's learned claim model, else the built-in lexicon (loaded once)."""
+
     def __init__(self):
-        from annotation.claims import detect_claims
-        from annotation.cues import default_lexicon
-        self.lexicon = default_lexicon()
-        self.lexicon_name = getattr(self.lexicon, "name", "built-in")
-        self._detect = detect_claims
+        self.model = default_claim_model()
+        self.lexicon_name = (self.model or builtin_lexicon()).describe()
 
     def __call__(self, doc):
-        return self._detect(doc, self.lexicon)
+        return detect_claims(doc, self.model)
 
 
 def _claim_detector() -> _Detector:

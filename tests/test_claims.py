@@ -1,11 +1,11 @@
-"""Claim detection on the seed article, cue lexicons (built-in, learned, saved) and evaluation."""
-import json
-
+"""Claim detection on the seed article, the built-in lexicon, hand-made and learned claim models
+(saved, loaded, damaged), and evaluation."""
 import pytest
 
+from annotation.claim_model import (ClaimModel, ClaimModelError, Logistic, default_claim_model,
+                                    examples_from_brat_dir, learned_model_path, train_claim_model)
 from annotation.claims import ClaimSuggestion, detect_claims
-from annotation.cues import (CueLexicon, LexiconError, builtin_lexicon, default_lexicon,
-                             learn_cues, learned_lexicon_path)
+from annotation.cues import builtin_lexicon
 from tests.conftest import shared_path
 
 # (cue, words the source must contain) for the seed's attributions.
@@ -68,35 +68,36 @@ def test_according_to_and_claim_that(nlp):
     assert text[claim.content[0]:claim.content[1]] == "that troops left"
 
 
-def test_default_lexicon_uses_learned_file_when_present(tmp_path, monkeypatch):
+def _say_model(**extent) -> ClaimModel:
+    """A hand-made claim model: forms of "say" are cues, nothing else is."""
+    return ClaimModel(cue=Logistic(bias=-5.0, weights={"k=say|VERB": 10.0}),
+                      extent=Logistic(bias=-5.0, weights={k: 10.0 for k in extent}),
+                      parts=Logistic(bias=5.0), threshold=0.5, provenance={"documents": 0})
+
+
+def test_default_model_is_the_learned_file_when_present(tmp_path, monkeypatch):
     monkeypatch.setenv("CREDENCE_HOME", str(tmp_path))
-    assert default_lexicon().origin == "built-in"
-    assert "built-in" in default_lexicon().describe()
-    CueLexicon(cues={"say|VERB": 0.9, "opine|VERB": 0.2}, threshold=0.5).save(learned_lexicon_path())
-    lex = default_lexicon()
-    assert lex.origin == str(tmp_path / "claim-cues.json")
-    assert lex.accepts("say|VERB") and not lex.accepts("opine|VERB")
-    assert "learned" in lex.describe()
-    (tmp_path / "claim-cues.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(LexiconError):
-        default_lexicon()
+    assert default_claim_model() is None
+    _say_model().save(learned_model_path())
+    assert learned_model_path() == tmp_path / "claim-model.json.gz"
+    model = default_claim_model()
+    assert model is not None and model.cue.weights == {"k=say|VERB": 10.0}
+    assert "learned claim model" in model.describe()
+    learned_model_path().write_text("{not a model", encoding="utf-8")
+    with pytest.raises(ClaimModelError, match="damaged"):
+        default_claim_model()
 
 
-def test_learn_cues_on_a_train_subset(nlp, tmp_path):
-    root = shared_path("polnear-train")
-    lex = learn_cues(root, nlp, limit=12, folds=3)
-    assert lex.accepts("say|VERB") and lex.cues["say|VERB"] > 0.5
-    assert lex.meta["articles"] == 12 and set(lex.meta["cv_f1"]) and lex.threshold > 0
-    path = lex.save(tmp_path / "cues.json")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["cues"]["say|VERB"] == lex.cues["say|VERB"]
-    back = CueLexicon.load(path)
-    assert back.cues == lex.cues and back.threshold == lex.threshold
-    assert back.dobj_content == lex.dobj_content
-    # The learned cue model and cue extent travel in the same JSON file.
-    assert lex.model and lex.model["weights"] and back.model == lex.model
-    assert lex.extent and back.extent == lex.extent
-    assert "learned cue model" in back.describe()
+def test_train_on_a_train_subset(nlp, tmp_path):
+    examples = examples_from_brat_dir(shared_path("polnear-train"), limit=12)
+    model = train_claim_model(examples, nlp, folds=3)
+    p = model.provenance
+    assert p["documents"] == 12 and p["attributions"] == sum(len(e.attributions) for e in examples)
+    assert p["negatives"] == 0 and p["base_model"].startswith("en_core_web_sm")
+    assert set(p["cv_f1"]) and 0 < model.threshold < 1
+    back = ClaimModel.load(model.save(tmp_path / "model.json.gz"))
+    assert back.to_bytes() == model.to_bytes()
+    assert back.cue.weights and back.extent.weights and back.parts.weights
     text = "The senator said the plan would fail."
     found = detect_claims(nlp(text), back)
     said = next(c for c in found if text[c.cue[0]:c.cue[1]] == "said")
@@ -104,16 +105,10 @@ def test_learn_cues_on_a_train_subset(nlp, tmp_path):
     assert text[said.content[0]:said.content[1]] == "the plan would fail"
 
 
-def _say_model(**extent) -> CueLexicon:
-    """A hand-made cue model: forms of "say" are cues, nothing else is."""
-    return CueLexicon(cues={}, threshold=0.5, origin="test", extent=extent,
-                      model={"bias": -5.0, "weights": {"k=say|VERB": 10.0}})
-
-
 def test_cue_model_takes_quotations_whole_and_grows_the_cue(nlp):
     text = ('"We will win this state," the governor has said. "They will lose it. '
             'Everyone knows that."')
-    found = detect_claims(nlp(text), _say_model(**{"L|aux|has": 0.9}))
+    found = detect_claims(nlp(text), _say_model(**{"L|aux|has": 1}))
     assert len(found) == 1
     c = found[0]
     assert text[c.cue[0]:c.cue[1]] == "has said"
@@ -130,21 +125,10 @@ def test_quotations_pair_within_paragraphs():
     assert [text[a:b] for a, b in quotations(text)] == ["“One,”", "''Two.''", '"three."']
 
 
-def test_damaged_cue_model_is_one_clear_error(tmp_path):
-    path = tmp_path / "cues.json"
-    _say_model().save(path)
-    assert CueLexicon.load(path).model == _say_model().model
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["model"] = {"weights": []}
-    path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(LexiconError, match="damaged"):
-        CueLexicon.load(path)
-
-
 def test_eval_on_a_few_dev_articles(nlp):
     from storage.claims_eval import eval_claims, format_eval
     root = shared_path("polnear-dev")
-    result = eval_claims(root, nlp, builtin_lexicon(), limit=6)
+    result = eval_claims(root, nlp, None, limit=6)
     assert result["articles"] == 6 and "built-in" in result["lexicon"]
     for mode in ("overlap", "exact"):
         for role in ("cue", "source", "content"):
@@ -157,8 +141,8 @@ def test_eval_on_a_few_dev_articles(nlp):
 
 def test_eval_rejects_a_folder_not_laid_out_like_polnear(tmp_path, nlp):
     from storage.claims_eval import eval_claims
-    with pytest.raises(LexiconError, match="not laid out"):
-        eval_claims(tmp_path, nlp, builtin_lexicon())
+    with pytest.raises(ClaimModelError, match="not laid out"):
+        eval_claims(tmp_path, nlp, None)
 
 
 def test_agreement_among_annotators_of_a_project(project):

@@ -19,7 +19,7 @@ def test_learned_cues_reach_the_targets_on_polnear_dev(tmp_path):
                                     env=env, capture_output=True, text=True, timeout=1200)
     r = run("train-claims", train, "--n-process", "2")
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "claim-cues.json").exists()
+    assert (tmp_path / "claim-model.json.gz").exists()
     r = run("eval-claims", dev, "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
