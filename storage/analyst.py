@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 
-from annotation.cues import credence_home
+from annotation.claim_model import credence_home
 
 NAME_FILE = "analyst.json"
 MAX_LENGTH = 80
