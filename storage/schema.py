@@ -151,6 +151,33 @@ MIGRATIONS: list[str] = [
         INSERT INTO documents_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
     END;
     """,
+    # 2: the project's own models, learned from its decisions (storage/models.py). Every model
+    # training stored is kept, with its provenance and the scores it showed before it was used;
+    # at most one per kind is in use (what `annotate` suggests with), and suggestions record it
+    # in spans.model / claims.model ("<spaCy model>+claims-v3"). `data` is the model itself
+    # (a ClaimModel's or an entity model's versioned bytes: never pickle).
+    """
+    CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        base_model TEXT NOT NULL,
+        documents INTEGER NOT NULL,
+        decisions INTEGER NOT NULL,
+        scores TEXT NOT NULL DEFAULT '{}',
+        provenance TEXT NOT NULL DEFAULT '{}',
+        data BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        in_use INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        used_at TEXT,
+        UNIQUE (kind, version)
+    );
+    CREATE UNIQUE INDEX idx_models_in_use ON models (kind) WHERE in_use = 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -161,7 +188,10 @@ _SQLITE_INTERNAL = {"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
 def migrate(conn: sqlite3.Connection, from_version: int) -> None:
     """Apply migrations from_version+1 .. SCHEMA_VERSION in one transaction."""
     for version in range(from_version, SCHEMA_VERSION):
-        conn.executescript("BEGIN;" + MIGRATIONS[version] + f"PRAGMA user_version = {version + 1};"
+        # meta's schema_version follows the file's (`check` compares the two).
+        conn.executescript("BEGIN;" + MIGRATIONS[version]
+                           + f"UPDATE meta SET value = '{version + 1}' WHERE key = 'schema_version';"
+                           f"PRAGMA user_version = {version + 1};"
                            f"PRAGMA application_id = {APP_ID}; COMMIT;")
 
 
