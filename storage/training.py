@@ -79,7 +79,7 @@ def collect(project: Project, *, rehearsal_limit: int = REHEARSAL_DOCUMENTS) -> 
         _collect_claims(conn, docs, data)
         _collect_entities(conn, docs, data)
         data.decisions = entity_decisions(project)
-        used = {ref.id for ref, _ in data.claims} | {ref.id for ref, _ in data.entities}
+        used = {ref.id for ref, _ in data.entities}
         others = [i for i, (_, status, _) in docs.items() if status != "done" and i not in used]
         random.Random(11).shuffle(others)
         data.rehearsal = [docs[i][2] for i in sorted(others[:rehearsal_limit])]
