@@ -372,3 +372,125 @@ def test_train_and_models_commands(project_path, nlp, capsys):
     assert listed == ["v2"]  # v1 was deleted
     assert run(["models", str(project_path), "--use", "claims:9"]) == 1
     assert check_project(project_path) == []
+
+
+# -- cancel and kill --------------------------------------------------------------------------
+
+def test_cancelled_training_leaves_nothing(project, nlp):
+    from annotation.progress import Cancelled
+    build_decided(project, nlp, n=9, done=8)
+    before = dump(project)
+    asked = {"n": 0}
+
+    def cancel_after_a_while() -> bool:
+        asked["n"] += 1
+        return asked["n"] > 12
+    with pytest.raises(Cancelled):
+        train(project, kinds=["claims"], nlp=nlp, should_cancel=cancel_after_a_while)
+    assert asked["n"] > 12 and dump(project) == before
+
+
+def _cpu_seconds(pid: int) -> float:
+    import os
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _train_process(path):
+    import os
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", str(path), "--claims",
+                             "--use"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "CREDENCE_NO_BOOTSTRAP": "1"})
+
+
+@pytest.mark.slow
+def test_train_killed_at_any_moment_leaves_the_project_as_before(project_path, nlp, tmp_path):
+    """SIGKILL a `train` process at several moments of its work (timed by its CPU time against
+    a whole run of the same command on a copy): the project is as before, `check` is clean."""
+    import os
+    import shutil
+    import signal
+    import time
+    if not os.path.exists("/proc/self/stat"):
+        pytest.skip("needs /proc to time the kills by the process's CPU time")
+    with Project(project_path) as p:
+        build_decided(p, nlp, n=60, done=56)
+        before = dump(p)
+    copy = tmp_path / "whole-run.credence"
+    shutil.copy(project_path, copy)
+    whole = _train_process(copy)
+    cpu = 0.0
+    while whole.poll() is None:
+        cpu = max(cpu, _cpu_seconds(whole.pid))
+        time.sleep(0.01)
+    whole.communicate()
+    assert whole.returncode == 0
+    with Project(copy, readonly=True) as p:
+        assert [m.version for m in list_models(p)] == [1] and model_in_use(p, "claims")
+    as_before = 0
+    for fraction in (0.6, 0.75, 0.9):
+        proc = _train_process(project_path)
+        try:
+            while proc.poll() is None and _cpu_seconds(proc.pid) < fraction * cpu:
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.communicate(timeout=60)
+        assert proc.returncode == -signal.SIGKILL, f"finished before {fraction:.0%} of its work"
+        assert check_project(project_path) == []
+        with Project(project_path, readonly=True) as p:
+            after = dump(p)
+        if after == before:
+            as_before += 1
+            continue
+        # Killed after its one transaction committed: the model is stored whole, nothing else.
+        assert [r[1:3] for r in after["models"]] == [("claims", 1)]
+        assert {k: v for k, v in after.items() if k not in ("models", "events")} == {
+            k: v for k, v in before.items() if k not in ("models", "events")}
+        assert after["events"][:len(before["events"])] == before["events"]
+        break
+    assert as_before >= 2
+    leftovers = {f.name for f in project_path.parent.iterdir() if f.name.startswith(project_path.name)}
+    assert leftovers <= {project_path.name, project_path.name + "-wal", project_path.name + "-shm"}
+
+
+# -- entities: fine-tuning ---------------------------------------------------------------------
+
+def _relabel_witnesses(text, spans):
+    """A systematic correction: a source named "Witnesses" is not an entity at all; the rest stand."""
+    reject = [s.id for s in spans if text[s.start:s.end] in ("Witnesses", "State television")]
+    return [s.id for s in spans if s.id not in reject], [], reject, []
+
+
+@pytest.mark.slow
+def test_train_entities_fine_tunes_the_ner_and_annotate_uses_it(project, nlp):
+    from annotation.entity_learning import entity_pipeline
+    from storage.models import load_entity_model
+    built = build_decided(project, nlp, n=14, done=12, entity_fixes=_relabel_witnesses)
+    before = dump(project)
+    report = train(project, kinds=["entities"], nlp=nlp)
+    assert dump(project) == before
+    result = report.result("entities")
+    assert result.held_out == 2 and result.learned_from == 10
+    assert result.old_name == model_version(nlp)
+    assert "ALL" in result.new and "ALL" in result.old
+    assert all(set(v) >= {"f1", "precision", "recall", "gold"} for v in result.new.values())
+    assert result.trained.documents == 12
+    stored = store_model(project, result.trained, use=True)
+    model = load_entity_model(project, stored)
+    assert model.base_model == model_version(nlp)
+    tuned = entity_pipeline(model)
+    annotate(project, nlp=nlp)
+    tag = f"{model_version(nlp)}+entities-v1"
+    for doc_id in built["ids"][12:]:
+        text = project.document_text(doc_id)
+        stored_ents = {(s.start, s.end, s.label) for s in project.spans(doc_id)
+                       if s.model == tag}
+        ents = {(e.start_char, e.end_char, e.label_) for e in tuned(text).ents}
+        assert stored_ents and stored_ents <= ents
+        # what the analyst rejected everywhere is not suggested again
+        assert not any(text[s:e] == "Witnesses" for s, e, _ in stored_ents)
+    assert check_project(project.path) == []
