@@ -494,3 +494,40 @@ def test_train_entities_fine_tunes_the_ner_and_annotate_uses_it(project, nlp):
         # what the analyst rejected everywhere is not suggested again
         assert not any(text[s:e] == "Witnesses" for s, e, _ in stored_ents)
     assert check_project(project.path) == []
+
+
+# -- imported gold: the same decided data train-claims reads ----------------------------------
+
+@pytest.mark.slow
+def test_imported_polnear_is_the_data_train_claims_reads(project, tmp_path):
+    """A brat folder imported gives training exactly the attributions `train-claims` reads from
+    the folder itself (first annotator by name, discontinuous parts kept), as complete examples."""
+    import shutil
+    from annotation.claim_model import examples_from_brat_dir
+    from storage.importer import import_paths
+    from tests.conftest import shared_path
+    src = shared_path("polnear-train")
+    folder = tmp_path / "polnear-sample"
+    (folder / "text").mkdir(parents=True)
+    (folder / "attributions").mkdir()
+    anns = sorted((src / "attributions").glob("*.ann"))
+    names = sorted({a.stem.rsplit("_", 1)[0] for a in anns})
+    # Twelve articles, among them some several annotators made (both versions copied).
+    several = [n for n in names if sum(a.stem.rsplit("_", 1)[0] == n for a in anns) > 1][:4]
+    chosen = sorted(set(several + names[:8]))
+    for n in chosen:
+        shutil.copy(src / "text" / f"{n}.txt", folder / "text")
+        for a in anns:
+            if a.stem.rsplit("_", 1)[0] == n:
+                shutil.copy(a, folder / "attributions")
+    import_paths(project, [folder], fmt="brat")
+    data = collect(project)
+    got = {ref.name: ex for ref, ex in data.claims}
+    want = {ex.name: ex for ex in examples_from_brat_dir(folder)}
+    assert sorted(got) == sorted(want) == chosen
+    for name in chosen:
+        assert got[name].text == want[name].text
+        assert got[name].complete
+        key = lambda a: (a.cue or (), a.source or (), a.content or ())  # noqa: E731
+        assert sorted(got[name].attributions, key=key) == sorted(want[name].attributions, key=key)
+    assert any(len(a.content or ()) > 1 for ex in got.values() for a in ex.attributions)
