@@ -23,8 +23,8 @@ import json
 import random
 import struct
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from .claim_model import NotEnoughData
 from .pipeline import model_version
@@ -186,7 +186,7 @@ class EntityModel:
         return MAGIC + struct.pack(">Q", len(header)) + header + self.ner
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "EntityModel":
+    def from_bytes(cls, data: bytes) -> EntityModel:
         """Read `to_bytes` output; anything else raises EntityModelError (one clear line)."""
         data = bytes(data)
         if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 8:
@@ -217,7 +217,7 @@ class EntityModel:
         return hashlib.sha256(self.ner).hexdigest()[:16]
 
 
-_PIPELINES: "OrderedDict[tuple[str, str], object]" = OrderedDict()
+_PIPELINES: OrderedDict[tuple[str, str], object] = OrderedDict()
 
 
 def entity_pipeline(model: EntityModel):
@@ -236,7 +236,7 @@ def entity_pipeline(model: EntityModel):
             ner.add_label(label)
     try:
         ner.from_bytes(model.ner, exclude=["vocab"])
-    except Exception as exc:  # whatever spaCy or thinc raise on bytes that are not ours
+    except Exception as exc:  # noqa: BLE001 (whatever spaCy or thinc raise on bytes not ours)
         raise EntityModelError(f"the entity model is damaged ({type(exc).__name__})") from None
     _PIPELINES[key] = nlp
     while len(_PIPELINES) > 2:

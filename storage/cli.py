@@ -387,10 +387,11 @@ def _model_json(m) -> dict:
 
 
 def _model_line(m) -> str:
+    from storage.models import size_text
     s = m.scores
     held = s.get("held_out", {})
     line = (f"{'*' if m.in_use else ' '} v{m.version}  {m.created_at[:16].replace('T', ' ')}  "
-            f"{m.documents} documents, {m.decisions} decisions, {m.size / 1e6:.1f} MB")
+            f"{m.documents} documents, {m.decisions} decisions, {size_text(m.size)}")
     new, old = s.get("new", {}), s.get("old", {})
     keys = ("cue", "source", "content") if m.kind == "claims" else ("ALL",)
     if new and all(k in new and k in old for k in keys):

@@ -74,6 +74,11 @@ class StoredModel:
                 + (" (in use)" if self.in_use else ""))
 
 
+def size_text(n: int) -> str:
+    """A model's size for people: "740 KB", "6.2 MB"."""
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} KB"
+
+
 def suggestion_tag(base_version: str, stored: StoredModel | None) -> str:
     """What spans.model / claims.model record: the spaCy model, plus the project model if any."""
     return base_version if stored is None else f"{base_version}+{stored.tag}"

@@ -16,22 +16,43 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from annotation.claim_model import (ClaimExample, ClaimModel, NotEnoughData, attribution,
-                                    default_claim_model, parse_texts, score_claim_model,
-                                    train_claim_model)
 from annotation.claim_model import MIN_TRAINING_DOCUMENTS as MIN_CLAIM_DOCUMENTS
-from annotation.entity_learning import (EntityDecisions, EntityExample, entity_pipeline,
-                                        rehearsal_examples, score_entities, train_entity_model)
+from annotation.claim_model import (
+    ClaimExample,
+    ClaimModel,
+    NotEnoughData,
+    attribution,
+    default_claim_model,
+    parse_texts,
+    score_claim_model,
+    train_claim_model,
+)
 from annotation.entity_learning import MIN_TRAINING_DOCUMENTS as MIN_ENTITY_DOCUMENTS
+from annotation.entity_learning import (
+    EntityDecisions,
+    EntityExample,
+    entity_pipeline,
+    rehearsal_examples,
+    score_entities,
+    train_entity_model,
+)
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
 from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
 from annotation.scoring import PRF, pieces
-from storage.models import (KINDS, StoredModel, TrainedModel, load_claim_model, load_entity_model,
-                            model_in_use)
+from storage.models import (
+    KINDS,
+    StoredModel,
+    TrainedModel,
+    load_claim_model,
+    load_entity_model,
+    model_in_use,
+    size_text,
+)
 from storage.project import Project
 
 HOLDOUT_FRACTION = 0.2
@@ -203,11 +224,11 @@ class KindResult:
             return [f"{self.kind}: not trained: {self.refused}"]
         seen = (f"; the old model had learned from {self.held_out_seen_by_old} of them"
                 if self.held_out_seen_by_old else "")
-        out = [f"{self.kind}: learned from {self.trained.documents} documents, "
-               f"{self.trained.decisions} decisions in {self.seconds:.0f} s "
-               f"({len(self.trained.data) / 1e6:.1f} MB)",
-               f"  held out {self.held_out} documents (the new model was measured after learning "
-               f"from the other {self.learned_from}{seen}):",
+        out = [(f"{self.kind}: learned from {self.trained.documents} documents, "
+                f"{self.trained.decisions} decisions in {self.seconds:.0f} s "
+                f"({size_text(len(self.trained.data))})"),
+               (f"  held out {self.held_out} documents (the new model was measured after learning "
+                f"from the other {self.learned_from}{seen}):"),
                f"  {'':<14}{'old F1':>8}{'new F1':>8}  old: {self.old_name}"]
         for k in self.keys:
             o, n = self.old.get(k, {}), self.new.get(k, {})

@@ -10,8 +10,8 @@ instead. Then the article is marked done.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from annotation.claim_model import Attribution
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
@@ -30,7 +30,7 @@ class ReviewCounts:
     entity_decisions: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
-    def add(self, other: "ReviewCounts") -> None:
+    def add(self, other: ReviewCounts) -> None:
         for k in ("accepted", "corrected", "rejected", "created", "entity_decisions"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         for k, v in other.by_kind.items():

@@ -18,8 +18,15 @@ from storage import schema
 from storage.check import check_project
 from storage.cli import run
 from storage.ingest import store_documents
-from storage.models import (ModelStoreError, TrainedModel, list_models, load_claim_model,
-                            model_in_use, store_model, use_model)
+from storage.models import (
+    ModelStoreError,
+    TrainedModel,
+    list_models,
+    load_claim_model,
+    model_in_use,
+    store_model,
+    use_model,
+)
 from storage.preannotate import annotate
 from storage.project import Project
 from storage.review import Review
@@ -119,7 +126,7 @@ def test_imported_gold_counts_as_decided_one_annotator_per_article(project):
     store_documents(project, [doc])
     data = collect(project)
     assert len(data.claims) == 1
-    ref, ex = data.claims[0]
+    _ref, ex = data.claims[0]
     assert ex.complete and len(ex.attributions) == 1  # ann's version only, not both
     assert ex.attributions[0].cue == ((8, 12),)
 
@@ -392,7 +399,8 @@ def test_cancelled_training_leaves_nothing(project, nlp):
 
 def _cpu_seconds(pid: int) -> float:
     import os
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -400,6 +408,7 @@ def _train_process(path):
     import os
     import subprocess
     import sys
+
     from tests.conftest import ROOT
     return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", str(path), "--claims",
                              "--use"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -503,6 +512,7 @@ def test_imported_polnear_is_the_data_train_claims_reads(project, tmp_path):
     """A brat folder imported gives training exactly the attributions `train-claims` reads from
     the folder itself (first annotator by name, discontinuous parts kept), as complete examples."""
     import shutil
+
     from annotation.claim_model import examples_from_brat_dir
     from storage.importer import import_paths
     from tests.conftest import shared_path
@@ -528,6 +538,6 @@ def test_imported_polnear_is_the_data_train_claims_reads(project, tmp_path):
     for name in chosen:
         assert got[name].text == want[name].text
         assert got[name].complete
-        key = lambda a: (a.cue or (), a.source or (), a.content or ())  # noqa: E731
+        key = lambda a: (a.cue or (), a.source or (), a.content or ())
         assert sorted(got[name].attributions, key=key) == sorted(want[name].attributions, key=key)
     assert any(len(a.content or ()) > 1 for ex in got.values() for a in ex.attributions)

@@ -524,13 +524,13 @@ class MainWindow(QMainWindow):
         def done(stored) -> None:
             self._show_model()
             if use:
-                self.statusBar().showMessage(
-                    f"Now suggesting with {stored.kind} v{stored.version}; File ▸ Pre-annotate "
-                    "refreshes the suggestions of articles not marked done", 20000)
+                text = (f"Now suggesting with {stored.kind} v{stored.version}; File ▸ Pre-annotate "
+                        "refreshes the suggestions of articles not marked done")
             else:
-                self.statusBar().showMessage(
-                    f"Kept the old {stored.kind} model; the new one is v{stored.version} in "
-                    "Review ▸ Model History…", 20000)
+                text = (f"Kept the old {stored.kind} model; the new one is v{stored.version} in "
+                        "Review ▸ Model History…")
+            # After the end of this op clears the status bar's "working" message.
+            QTimer.singleShot(0, lambda: self.statusBar().showMessage(text, 20000))
 
         ops.run_in_background(self, "Storing the model",
                               lambda progress, cancel: store_model(project, trained, use=use), done,

@@ -7,11 +7,22 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
-    QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from storage.models import StoredModel, list_models, model_in_use, use_model
+from storage.models import StoredModel, list_models, model_in_use, size_text, use_model
 from storage.project import Project, ProjectError
 from storage.training import KindResult
 
@@ -84,7 +95,7 @@ class EvidenceDialog(QDialog):
         self.use_new = False
         kind = result.kind
         self.setWindowTitle(f"New {kind} model: the evidence")
-        self.resize(640, 420 if kind == "claims" else 560)
+        self.resize(640, 360 if kind == "claims" else 560)
         trained = result.trained
         seen = (f" The old model had learned from {result.held_out_seen_by_old} of them."
                 if result.held_out_seen_by_old else " Neither model learned from them.")
@@ -93,7 +104,7 @@ class EvidenceDialog(QDialog):
                    "The new model does not score higher there: keeping the old one is advised.")
         self.summary = QLabel(
             f"<b>{trained.documents} documents, {trained.decisions} decisions</b> learned from "
-            f"(in {result.seconds:.0f} s, {len(trained.data) / 1e6:.1f} MB).<br>"
+            f"(in {result.seconds:.0f} s, {size_text(len(trained.data))}).<br>"
             f"Both models were scored on <b>{result.held_out} documents held out</b>: the new one "
             f"after learning from the other {result.learned_from}.{seen}<br>{verdict}")
         self.summary.setWordWrap(True)
@@ -212,14 +223,14 @@ class ModelHistoryDialog(QDialog):
         for r, m in enumerate(self.models):
             values = (m.kind, f"v{m.version}", m.created_at[:16].replace("T", " "), m.created_by or "",
                       str(m.documents), str(m.decisions), _figure(m, "new"), _figure(m, "old"),
-                      f"{m.size / 1e6:.1f} MB", "✔ in use" if m.in_use else "")
+                      size_text(m.size), "✔ in use" if m.in_use else "")
             for c, v in enumerate(values):
                 self.table.setItem(r, c, _item(v, align=(Qt.AlignLeft if c in (0, 2, 3, 9)
                                                          else Qt.AlignRight) | Qt.AlignVCenter,
                                                bold=m.in_use))
         using = {k: model_in_use(self.project, k) for k in ("claims", "entities")}
         self.status.setText("In use: " + ", ".join(
-            f"{k} {'v%d' % m.version if m else 'shipped'}" for k, m in using.items()))
+            f"{k} {f'v{m.version}' if m else 'shipped'}" for k, m in using.items()))
         self.base_claims.setEnabled(using["claims"] is not None)
         self.base_entities.setEnabled(using["entities"] is not None)
         self._update_buttons()
