@@ -140,7 +140,7 @@ def choose_models(project: Project, model: str | None = None, *, claims: bool = 
     run_nlp = base_nlp
     if entity_model is not None:
         # The same pipeline with the project's fine-tuned NER (the parse is the base model's).
-        run_nlp = entity_pipeline(load_entity_model(project, entity_model))
+        run_nlp = entity_pipeline(load_entity_model(project, entity_model), parse=claims)
     detector = None
     if claims:
         if claim_model is not None:
