@@ -113,23 +113,26 @@ class EntityDecisions:
         return h.hexdigest()[:12]
 
     def _matcher(self, nlp):
-        """A PhraseMatcher over the decided texts (tokens as the pipeline makes them)."""
+        """A PhraseMatcher over the decided texts (tokens as the pipeline makes them); `nlp` is
+        a pipeline or a tokenizer."""
         key = id(nlp.vocab)
         if key not in self._matchers:
             from spacy.matcher import PhraseMatcher
             matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+            tokenize = getattr(nlp, "tokenizer", nlp)
             by_label: dict[str, list[str]] = {}
             for text, label in self.labels.items():
                 by_label.setdefault(label, []).append(text)
             for label, texts in sorted(by_label.items()):
-                matcher.add(label, list(nlp.tokenizer.pipe(sorted(texts))))
+                matcher.add(label, list(tokenize.pipe(sorted(texts))))
             self._matchers[key] = matcher
         return self._matchers[key]
 
     def apply(self, doc, nlp, ents: Sequence[Entity] | None = None) -> list[EntitySuggestion]:
-        """The entities to suggest in `doc`: the model's (`ents`, default doc.ents) with the
-        decisions applied. A decided mention takes the place of model entities it overlaps,
-        unless a longer model entity holds it ("Syrian" inside "the Syrian Observatory")."""
+        """The entities to suggest in `doc` (made by `nlp`, a pipeline or its tokenizer): the
+        model's (`ents`, default doc.ents) with the decisions applied. A decided mention takes
+        the place of model entities it overlaps, unless a longer model entity holds it
+        ("Syrian" inside "the Syrian Observatory")."""
         text = doc.text
         if ents is None:
             ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]

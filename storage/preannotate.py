@@ -62,6 +62,7 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
     summary = AnnotateSummary(model=version)
     if detector is not None:
         summary.lexicon = detector.lexicon_name
+    full_run = doc_ids is None
     if doc_ids is None:
         # A document marked done holds no undecided suggestion, ever: the model leaves it alone.
         sql = "SELECT id FROM documents WHERE status != 'done'"
@@ -90,6 +91,13 @@ def annotate(project: Project, *, model: str | None = None, n_process: int = 1, 
             summary.documents += 1
             if progress and (i % 10 == 0 or i == total):
                 progress(i, total)
+        if full_run:
+            # Articles annotated earlier get the analyst's newer decisions too (no new parse).
+            refreshed = refresh_decisions(project, run, skip=set(doc_ids), stamp=stamp,
+                                          summary=summary, labels_seen=labels_seen,
+                                          should_cancel=should_cancel)
+            if refreshed:
+                project.refresh_counts(refreshed)
         project.refresh_counts(doc_ids)
         project.ensure_labels(labels_seen - set(CLAIM_LABELS), "entity")
     return summary
@@ -172,14 +180,26 @@ def _store_entities(project: Project, doc_id: int, doc, run: ModelRun, stamp: st
                     summary: AnnotateSummary, labels_seen: set[str]) -> int:
     """Store this run's entity suggestions for one document, replacing undecided ones of an
     earlier run that it does not make again; returns how many were added."""
+    wanted = {}
+    for sug in run.entities(doc):
+        wanted.setdefault((sug.start, sug.end, sug.label),
+                          (run.decided_tag if sug.decided else run.entity_tag, sug.decided))
+    return _reconcile_entities(project, doc_id, wanted, stamp, summary, labels_seen)
+
+
+def _reconcile_entities(project: Project, doc_id: int,
+                        wanted: dict[tuple[int, int, str], tuple[str | None, bool]], stamp: str,
+                        summary: AnnotateSummary, labels_seen: set[str]) -> int:
+    """Make a document's undecided model entity suggestions `wanted` ((start, end, label) ->
+    (the model to record, None to keep the row's; placed by the analyst's decisions?)); rows
+    an analyst decided, imported rows and claim parts are never changed, and nothing is added
+    at their place (nor, for what decisions placed, across an accepted span)."""
     part_of_claim = _claim_part_ids(project, doc_id)
     rows = project.conn.execute(
         'SELECT id, start, "end", label, origin, status, model FROM spans WHERE document_id = ?',
         (doc_id,)).fetchall()
-    wanted: dict[tuple[int, int, str], str] = {}
-    for sug in run.entities(doc):
-        wanted.setdefault((sug.start, sug.end, sug.label), run.decided_tag if sug.decided else run.entity_tag)
     existing: set[tuple[int, int]] = set()
+    accepted: list[tuple[int, int]] = []
     for sid, start, end, label, origin, status, tag in rows:
         undecided = (origin == "model" and status == "suggested" and label not in CLAIM_LABELS
                      and sid not in part_of_claim)
@@ -187,14 +207,19 @@ def _store_entities(project: Project, doc_id: int, doc, run: ModelRun, stamp: st
             project.conn.execute("DELETE FROM spans WHERE id = ?", (sid,))
             summary.replaced += 1
             continue
-        if undecided and wanted[(start, end, label)] != tag:
+        want = wanted[(start, end, label)][0] if undecided else None
+        if want is not None and want != tag:
             project.conn.execute("UPDATE spans SET model = ?, updated_at = ? WHERE id = ?",
-                                 (wanted[(start, end, label)], stamp, sid))
+                                 (want, stamp, sid))
         existing.add((start, end))
+        if status == "accepted" and label not in CLAIM_LABELS:
+            accepted.append((start, end))
     out = []
-    for (start, end, label), tag in wanted.items():
+    for (start, end, label), (tag, decided) in wanted.items():
         if (start, end) in existing:
             summary.skipped_existing += 1
+            continue
+        if decided and any(a < end and start < b for a, b in accepted):
             continue
         existing.add((start, end))
         labels_seen.add(label)
@@ -204,6 +229,52 @@ def _store_entities(project: Project, doc_id: int, doc, run: ModelRun, stamp: st
     if out:
         project.db["spans"].insert_all(out, batch_size=1000)
     return len(out)
+
+
+DECISIONS_APPLIED = "entity_decisions_applied"  # meta: the decisions annotation last applied
+
+
+def refresh_decisions(project: Project, run: ModelRun, *, skip: set[int] = frozenset(),
+                      stamp: str | None = None, summary: AnnotateSummary | None = None,
+                      labels_seen: set[str] | None = None,
+                      should_cancel: ShouldCancel | None = None) -> list[int]:
+    """Apply the analyst's entity decisions to the stored suggestions of the documents not
+    marked done that an earlier run annotated (not parsing them again: spaCy's tokenizer
+    finds the mentions); only when the decisions changed since they were last applied.
+    Inside the caller's transaction; returns the documents it went over."""
+    from annotation.tokens import tokenizer
+    fingerprint = run.decisions.fingerprint()
+    if project.setting(DECISIONS_APPLIED) == fingerprint:
+        return []
+    stamp = stamp or now()
+    summary = summary if summary is not None else AnnotateSummary()
+    labels_seen = labels_seen if labels_seen is not None else set()
+    tok = tokenizer()
+    ids = [r[0] for r in project.conn.execute(
+        "SELECT id FROM documents WHERE status != 'done' AND annotated_with IS NOT NULL ORDER BY id")
+        if r[0] not in skip]
+    claim_labels = ",".join("?" * len(CLAIM_LABELS))
+    for n, doc_id in enumerate(ids):
+        if n % 50 == 0:
+            stop_if_cancelled(should_cancel, "annotation cancelled")
+        part_of_claim = _claim_part_ids(project, doc_id)
+        rows = [r for r in project.conn.execute(
+            f'SELECT id, start, "end", label, model FROM spans WHERE document_id = ?'
+            f" AND origin = 'model' AND status = 'suggested' AND label NOT IN ({claim_labels})",
+            (doc_id, *CLAIM_LABELS)) if r[0] not in part_of_claim]
+        if not rows and not run.decisions.labels:
+            continue
+        tags = {(s, e, lab): tag for _sid, s, e, lab, tag in rows}
+        base = next((t for t in tags.values() if t and not t.endswith("+decisions")), run.entity_tag)
+        doc = tok(project.document_text(doc_id))
+        wanted = {}
+        for sug in run.decisions.apply(doc, tok, [(s, e, lab) for _sid, s, e, lab, _t in rows]):
+            key = (sug.start, sug.end, sug.label)
+            wanted.setdefault(key, (f"{base}+decisions", True) if sug.decided and key not in tags
+                              else (None, sug.decided))
+        _reconcile_entities(project, doc_id, wanted, stamp, summary, labels_seen)
+    project.db["meta"].upsert({"key": DECISIONS_APPLIED, "value": fingerprint}, pk="key")
+    return ids
 
 
 def _claim_part_ids(project: Project, doc_id: int) -> set[int]:

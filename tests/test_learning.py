@@ -324,16 +324,22 @@ def test_annotate_applies_entity_decisions_across_articles(project, nlp):
     reuters = first["Reuters"]
     review.reject([reuters.id])
     decided = decided_rows(project)
-    annotate(project, nlp=nlp, claims=False, force=True)
-    assert decided_rows(project) == decided
-    for doc_id in ids[1:]:
-        text = project.document_text(doc_id)
-        spans = {(text[s.start:s.end], s.label): s for s in project.spans(doc_id)}
-        assert ("Kefraya", "GPE") in spans
-        assert spans[("Kefraya", "GPE")].status == "suggested"
-        assert ("Reuters", reuters.label) not in spans  # never suggested again
-    tags = {s.model for d in ids[1:] for s in project.spans(d) if s.status == "suggested"}
-    assert f"{model_version(nlp)}+decisions" in tags
+    # The next run carries the decisions to the articles annotated before, without parsing
+    # them again; a forced run (parsing everything) gives the same suggestions.
+    for force in (False, True):
+        summary = annotate(project, nlp=nlp, claims=False, force=force)
+        assert summary.documents == (3 if force else 0)
+        assert decided_rows(project) == decided
+        for doc_id in ids[1:]:
+            text = project.document_text(doc_id)
+            spans = {(text[s.start:s.end], s.label): s for s in project.spans(doc_id)}
+            assert ("Kefraya", "GPE") in spans
+            assert spans[("Kefraya", "GPE")].status == "suggested"
+            assert spans[("Kefraya", "GPE")].model.endswith("+decisions")
+            assert ("Reuters", reuters.label) not in spans  # never suggested again
+        counts = project.conn.execute("SELECT n_suggested FROM documents ORDER BY id").fetchall()
+        assert counts == [(project.undecided_count(i),) for i in ids]
+    assert check_project(project.path) == []
 
 
 # -- the command line ----------------------------------------------------------------------
