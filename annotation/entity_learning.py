@@ -40,7 +40,7 @@ EPOCHS = 10                # at most; fewer when the data is large (UPDATE_BUDGE
 UPDATE_BUDGET = 2000       # document updates per training: ~2 min of one CPU core at 7,000 words/s
 BATCH_SIZE = 8
 DROPOUT = 0.2
-REHEARSAL_PER_EXAMPLE = 0.5  # base-model documents mixed in per decided document, each epoch
+REHEARSAL_PER_EXAMPLE = 1.0  # base-model documents mixed in per decided document, each epoch
 
 Entity = tuple[int, int, str]
 
@@ -304,7 +304,7 @@ def train_entity_model(examples: Sequence[EntityExample], base_name: str, *,
                        seed: int = 0) -> EntityModel:
     """Fine-tune the base pipeline's NER on decided documents (CPU, a private copy).
 
-    Each epoch goes over every decided example and half as many rehearsal examples (the base
+    Each epoch goes over every decided example and as many rehearsal examples (the base
     model's own entities on other documents), shuffled with a fixed seed; fewer epochs when
     the data is large (UPDATE_BUDGET document updates in all). Reports one step per batch;
     `should_cancel()` is asked between batches (raises Cancelled).
