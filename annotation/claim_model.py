@@ -4,17 +4,22 @@ reaches, and where a claim's source and content begin and end.
 Decided data is a list of `ClaimExample`s: a text, its attributions (source / cue / content as
 lists of (start, end) character pieces, any of them possibly missing) and its negatives
 (attributions an analyst rejected). `train_claim_model` parses the texts with the project's
-spaCy pipeline and learns three logistic regressions over sparse parse features:
+spaCy pipeline and learns four logistic regressions over sparse parse features:
 
 - cue: is this candidate (annotation.claims.cue_candidates) a cue? Its features are the
-  lemma, the dependency context, quotation marks, whether the built-in lexicon knows the
-  lemma (the prior that small data leans on), and the contextual vector spaCy's tok2vec
-  already computed for the token (`Doc.tensor`; free at annotation time);
+  lemma, the dependency context, quotation marks, headlines, and whether the built-in
+  lexicon knows the lemma (the prior that small data leans on). (The contextual vector of
+  spaCy's tok2vec, `Doc.tensor`, can join them with USE_TENSOR; measured, it added 0.1
+  point of F1 for twice the fitting time, so it is off.)
 - extent: does the word next to a cue belong to it ("said in a statement", "have come out
   against", "in support of")?
 - parts: the open choices of the rules that build source and content (keep a trailing
   clause in the content, run on over the object's complement, keep a relative clause in the
-  source), taught by replaying the rules on the decided attributions.
+  source, resume the content in the quotation after the cue), taught by replaying the rules
+  on the decided attributions;
+- reading: which of the rules' readings of a source or content to take (the subject or the
+  noun phrase after an inverted cue; the complement, the object and its complement, the
+  whole clause for "appeared to", the quotation before the cue…), or none.
 
 The probability a candidate needs is chosen by cross-validation on the training data; when
 the built-in lexicon does better there (very little data), the model backs off to it.
@@ -31,15 +36,27 @@ import os
 import random
 import zlib
 from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from .brat import parse_ann
-from .claims import (QUOTES, ClaimSuggestion, PartOption, CueCandidate, Decision, build_frame,
-                     char_span, content_chars, cue_candidates, detect_claims, quotations)
+from .claims import (
+    QUOTES,
+    ClaimSuggestion,
+    CueCandidate,
+    Decision,
+    PartOption,
+    QuoteIndex,
+    build_frame,
+    char_span,
+    content_chars,
+    cue_candidates,
+    detect_claims,
+    quotations,
+)
 from .cues import ADDRESSEE_VERBS, builtin_keys, builtin_lexicon
 from .pipeline import model_version
 from .progress import Progress, ShouldCancel, stop_if_cancelled
@@ -53,7 +70,8 @@ THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 NEGATIVE_WEIGHT = 3.0    # an analyst's explicit rejection counts more than an unmarked candidate
 MIN_FEATURE_COUNT = 2    # rarer features carry no weight: they would only memorise
 USE_TENSOR = False
-READING_FLOOR = 0.4  # below this probability the best reading of a part is none
+# Below this probability the best reading of a part is none (a wrong part costs precision).
+READING_FLOOR = {"source": 0.25, "content": 0.4}
 MAX_EXTENT = 8           # tokens a cue may grow on each side of its head
 MAX_MODEL_BYTES = 512 * 1024 * 1024  # decompressed: larger is no model of ours
 
@@ -191,7 +209,7 @@ class Logistic:
                 "dense_scale": self.dense_scale}
 
     @classmethod
-    def from_data(cls, data: dict) -> "Logistic":
+    def from_data(cls, data: dict) -> Logistic:
         names, weights = data["features"], data["weights"]
         if not isinstance(names, list) or not isinstance(weights, list) or len(names) != len(weights):
             raise TypeError("features and weights differ")
@@ -339,7 +357,7 @@ def cue_features(doc, cand: CueCandidate, info: DocInfo | None = None) -> list[s
     info = info or DocInfo(doc)
     t = cand.head
     key = cand.key
-    lem, kind = key.rsplit("|", 1)
+    kind = key.rsplit("|", 1)[1]
     f = [f"k={key}", f"pos={kind}", f"dep={t.dep_}", f"tag={t.tag_}", f"k={key}|dep={t.dep_}",
          f"pos={kind}|dep={t.dep_}", f"hpos={t.head.pos_}|dep={t.dep_}", f"k={key}|tag={t.tag_}",
          f"low={t.lower_}"]
@@ -429,12 +447,48 @@ def extent_features(doc, cand: CueCandidate, x, ids: set[int]) -> list[str]:
     return f
 
 
+_PREMODIFIERS = ("det", "amod", "compound", "poss", "nummod", "quantmod", "nmod", "advmod", "case")
+
+
+def _unit(doc, j: int, step: int, end: int) -> tuple[int, int, object]:
+    """The stretch a cue grows over next: one token, or to the right a noun phrase's
+    pre-modifiers with their noun ("released [a statement]"), represented by the noun."""
+    x = doc[j]
+    h = x.head
+    if step > 0 and x.dep_ in _PREMODIFIERS and j < h.i < min(j + 5, end) and all(
+            j <= doc[k].head.i <= h.i for k in range(j, h.i)):
+        return j, h.i, h
+    return j, j, x
+
+
+def grow_cue(doc, cand: CueCandidate, decide) -> set[int]:
+    """A cue's token ids: its head grown to each side, stretch by stretch, while
+    `decide(features, first, last)` takes the next stretch (within the sentence)."""
+    t = cand.head
+    ids = {t.i}
+    sent = t.sent
+    for step in (-1, 1):
+        j = t.i + step
+        while sent.start <= j < sent.end and abs(j - t.i) <= MAX_EXTENT and not doc[j].is_space:
+            lo, hi, rep = _unit(doc, j, step, sent.end)
+            feats = extent_features(doc, cand, rep, ids)
+            if hi > lo:
+                feats = feats + [f"R|unit|{rep.dep_}", f"R|unit|{rep.dep_}|{_word(rep)}"]
+            if not decide(feats, lo, hi):
+                break
+            ids.update(range(lo, hi + 1))
+            j = (hi if step > 0 else lo) + step
+    return ids
+
+
 def _bucket(n: int) -> str:
     return "1" if n <= 1 else "2-3" if n <= 3 else "4-8" if n <= 8 else "9-20" if n <= 20 else "21+"
 
 
 def decision_features(doc, d: Decision) -> list[str]:
     """Features of an open choice while building a part (see annotation.claims.Decision)."""
+    if d.kind == "content-resume":
+        return _resume_features(doc, d)
     k, c, a = d.kind, d.child, d.anchor
     lem = d.cue.key.rsplit("|", 1)[0]
     w = _word(c)
@@ -444,13 +498,48 @@ def decision_features(doc, d: Decision) -> list[str]:
     sub = list(c.subtree)
     has_quote = any(x.text in QUOTES for x in sub)
     mark = next((m.lower_ for m in c.children if m.dep_ in ("mark", "prep", "aux") and m.i < c.i), "-")
-    return [f"{k}|bias", f"{k}|default={d.default}", f"{k}|dep={c.dep_}", f"{k}|dep={c.dep_}|w={w}",
-            f"{k}|adep={a.dep_}|dep={c.dep_}", f"{k}|cue={lem}|dep={c.dep_}",
-            f"{k}|cue={lem}|dep={c.dep_}|w={w}", f"{k}|pb={pb}", f"{k}|dep={c.dep_}|pb={pb}",
-            f"{k}|len={_bucket(len(sub))}", f"{k}|dep={c.dep_}|len={_bucket(len(sub))}",
-            f"{k}|quote={has_quote}", f"{k}|mark={mark}", f"{k}|dep={c.dep_}|mark={mark}",
-            f"{k}|pos={c.pos_}", f"{k}|apos={a.pos_}|dep={c.dep_}",
-            f"{k}|gap={_bucket(first.i - a.i)}"]
+    f = [f"{k}|bias", f"{k}|default={d.default}", f"{k}|dep={c.dep_}", f"{k}|dep={c.dep_}|w={w}",
+         f"{k}|adep={a.dep_}|dep={c.dep_}", f"{k}|cue={lem}|dep={c.dep_}",
+         f"{k}|cue={lem}|dep={c.dep_}|w={w}", f"{k}|pb={pb}", f"{k}|dep={c.dep_}|pb={pb}",
+         f"{k}|len={_bucket(len(sub))}", f"{k}|dep={c.dep_}|len={_bucket(len(sub))}",
+         f"{k}|quote={has_quote}", f"{k}|mark={mark}", f"{k}|dep={c.dep_}|mark={mark}",
+         f"{k}|pos={c.pos_}", f"{k}|apos={a.pos_}|dep={c.dep_}",
+         f"{k}|gap={_bucket(first.i - a.i)}", f"{k}|w={w}", f"{k}|dep={c.dep_}|tag={c.tag_}",
+         f"{k}|adep={a.dep_}|dep={c.dep_}|pb={pb}", f"{k}|cue={lem}|dep={c.dep_}|pb={pb}",
+         f"{k}|dep={c.dep_}|own_subj={any(x.dep_ in ('nsubj', 'nsubjpass') for x in c.children)}",
+         f"{k}|dep={c.dep_}|last={c.i == max(x.i for x in c.head.rights)}"]
+    obj = next((x for x in c.children if x.dep_ in ("pobj", "pcomp")), None)
+    if obj is not None:
+        f += [f"{k}|dep={c.dep_}|w={w}|obj={_word(obj)}", f"{k}|w={w}|objtag={obj.tag_}"]
+    return f
+
+
+_REPORTING = frozenset(w for w in (k.split("|")[0] for k in _BUILTIN) if " " not in w)
+
+
+def _resume_features(doc, d: Decision) -> list[str]:
+    """`“…,” he said. “…”`: does the content go on in the quotation d.tokens after d.anchor?"""
+    k = d.kind
+    lo, hi = d.token_range()
+    cue = {x.i for x in d.cue.tokens}
+    gap = doc[d.anchor.i + 1:lo]
+    first = not any(i in cue for i in range(lo, hi + 1)) and any(x.i in cue for x in gap)
+    breaks = sum(x.text.count("\n") for x in gap)
+    words = [x for x in gap if not (x.is_punct or x.is_space)]
+    other_verbs = [x for x in gap if x.pos_ == "VERB" and x.i not in cue]
+    tail = doc[hi + 1:min(hi + 4, len(doc))]
+    end = next((x.text for x in reversed(gap) if not x.is_space), "-")
+    end = end if end in (".", ",", ":", ";") else "w"
+    said_after = any(x.lemma_.lower() in _REPORTING for x in tail if x.pos_ == "VERB")
+    said_before = any(x.lemma_.lower() in _REPORTING for x in other_verbs)
+    lem = d.cue.key.rsplit("|", 1)[0]
+    n = _bucket(len(words))
+    return [f"{k}|bias", f"{k}|default={d.default}", f"{k}|first={first}", f"{k}|gap={n}",
+            f"{k}|breaks={min(breaks, 2)}", f"{k}|end={end}", f"{k}|end={end}|breaks={min(breaks, 2)}",
+            f"{k}|verbs={min(len(other_verbs), 2)}", f"{k}|said_after={said_after}",
+            f"{k}|said_before={said_before}", f"{k}|len={_bucket(hi - lo + 1)}", f"{k}|cue={lem}",
+            f"{k}|first={first}|gap={n}", f"{k}|first={first}|breaks={min(breaks, 2)}",
+            f"{k}|para_start={lo == 0 or chr(10) in doc[lo - 1].text}"]
 
 
 def option_features(doc, cand: CueCandidate, options: list[PartOption], k: int) -> list[str]:
@@ -517,17 +606,7 @@ class ClaimModel:
         """The cue's tokens: the head grown over neighbours the extent model includes."""
         if cand.key.endswith("|PHRASE"):
             return cand.tokens
-        t = cand.head
-        ids = {x.i for x in cand.tokens}
-        sent = t.sent
-        for step in (-1, 1):
-            j = (min(ids) if step < 0 else max(ids)) + step
-            while sent.start <= j < sent.end and abs(j - t.i) <= MAX_EXTENT:
-                x = doc[j]
-                if x.is_space or self.extent.probability(extent_features(doc, cand, x, ids)) < 0.5:
-                    break
-                ids.add(j)
-                j += step
+        ids = grow_cue(doc, cand, lambda feats, lo, hi: self.extent.probability(feats) >= 0.5)
         return [doc[i] for i in sorted(ids)]
 
     def dobj_is_content(self, key: str) -> bool:
@@ -550,7 +629,8 @@ class ClaimModel:
                 if z > best_z:
                     best, best_z = k, z
         # A reading unlikely to be right is no reading: a wrong part costs precision.
-        return best if best is not None and _sigmoid(best_z) >= READING_FLOOR else None
+        floor = READING_FLOOR[options[0].role] if options else 0.0
+        return best if best is not None and _sigmoid(best_z) >= floor else None
 
     # -- description and serialisation --
     @property
@@ -577,7 +657,7 @@ class ClaimModel:
         return gzip.compress(raw, compresslevel=6, mtime=0)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "ClaimModel":
+    def from_bytes(cls, data: bytes) -> ClaimModel:
         """Read bytes written by `to_bytes`; anything else raises ClaimModelError (one clear line)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ClaimModelError("a claim model is bytes")
@@ -615,7 +695,7 @@ class ClaimModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "ClaimModel":
+    def load(cls, path: str | Path) -> ClaimModel:
         """Read a model file; a missing, damaged or foreign file raises ClaimModelError."""
         path = Path(path)
         try:
@@ -722,7 +802,9 @@ class _Teacher:
         inside = self.inside["source" if d.kind.startswith("source") else "content"]
         if not inside:
             return None
-        sub = [x.i for x in d.child.subtree if not (x.is_punct or x.is_space)]
+        lo, hi = d.token_range()
+        doc = d.child.doc
+        sub = [i for i in range(lo, hi + 1) if not (doc[i].is_punct or doc[i].is_space)]
         return int(bool(sub) and 2 * sum(i in inside for i in sub) > len(sub))
 
     def keep(self, doc, d: Decision) -> bool:
@@ -785,6 +867,7 @@ def _prepare(doc, ex: ClaimExample) -> _Prepared:
     cands = cue_candidates(doc, broad=True)
     rows, labels, weights, kept = [], [], [], []
     info = DocInfo(doc)
+    quotes = QuoteIndex(doc)
     extent_rows: list[tuple[list[str], int]] = []
     part_rows: list[tuple[list[str], int]] = []
     reading_rows: list[tuple[list[str], int]] = []
@@ -814,7 +897,7 @@ def _prepare(doc, ex: ClaimExample) -> _Prepared:
         teacher = _Teacher(doc, att)
         grown = cand if cand.key.endswith("|PHRASE") else CueCandidate(
             cand.head, [doc[j] for j in sorted(inside | {i})], cand.key)
-        build_frame(doc, grown, teacher)
+        build_frame(doc, grown, teacher, quotes)
         part_rows.extend(teacher.part_rows)
         reading_rows.extend(teacher.reading_rows)
         t = cand.head
@@ -830,22 +913,14 @@ def _prepare(doc, ex: ClaimExample) -> _Prepared:
 
 def _extent_rows(doc, cand: CueCandidate, inside: set[int]) -> list[tuple[list[str], int]]:
     """Replay the growth of a decided cue from its head: one row per neighbour considered."""
-    t = cand.head
-    ids = {t.i}
-    out = []
-    sent = t.sent
-    for step in (-1, 1):
-        j = t.i + step
-        while sent.start <= j < sent.end and abs(j - t.i) <= MAX_EXTENT:
-            x = doc[j]
-            if x.is_space:
-                break
-            hit = j in inside
-            out.append((extent_features(doc, cand, x, ids), int(hit)))
-            if not hit:
-                break
-            ids.add(j)
-            j += step
+    out: list[tuple[list[str], int]] = []
+
+    def decide(feats: list[str], lo: int, hi: int) -> bool:
+        words = [i for i in range(lo, hi + 1) if not doc[i].is_punct] or [lo]
+        hit = 2 * sum(i in inside for i in words) > len(words)
+        out.append((feats, int(hit)))
+        return hit
+    grow_cue(doc, cand, decide)
     return out
 
 

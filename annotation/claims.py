@@ -14,11 +14,13 @@ learned model with what it learned from decided data.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .cues import CueLexicon, builtin_lexicon
+from .cues import builtin_lexicon
 
+SURE_CUE = 0.6  # a cue this sure stands even when neither its source nor its content is found
 QUOTES = "\"'“”‘’«»„‟`"
 _SUBJ = ("nsubj",)
 _COMP = ("ccomp", "xcomp")
@@ -51,13 +53,21 @@ class Decision:
 
     kind: "content-cut" (a dependent at the right edge of the content's clause: keep it?),
     "content-extend" (a later dependent of the cue after its object: does the content run on
-    over it?), "source-child" (a dependent of the source's head noun: keep it?).
+    over it?), "source-child" (a dependent of the source's head noun: keep it?),
+    "content-resume" (`“…,” he said. “…”`: does the content resume in the quotation that
+    starts at `child`, after the one ending at `anchor`?).
     """
     kind: str
     cue: CueCandidate
     anchor: object  # spacy Token: the head of the part being built
     child: object   # spacy Token: the dependent in question
     default: bool   # what the rules alone would do
+    tokens: tuple[int, int] | None = None  # the tokens in question [first, last]: else child's subtree
+
+    def token_range(self) -> tuple[int, int]:
+        if self.tokens is not None:
+            return self.tokens
+        return self.child.left_edge.i, self.child.right_edge.i
 
 
 class CueDecider(Protocol):
@@ -126,6 +136,7 @@ def detect_claims(doc, cues: CueDecider | None = None) -> list[ClaimSuggestion]:
     `cues`: the built-in lexicon when None, else any cue decider (a CueLexicon, a ClaimModel).
     """
     decider: CueDecider = cues if cues is not None else builtin_lexicon()
+    quotes = QuoteIndex(doc) if decider.learned else None
     frames = []
     taken: set[int] = set()
     # Cues sharing a token keep the surer one ("released a statement saying" is one cue).
@@ -134,39 +145,47 @@ def detect_claims(doc, cues: CueDecider | None = None) -> list[ClaimSuggestion]:
         ids = {x.i for x in cand.tokens}
         if ids & taken:
             continue
-        frame = build_frame(doc, cand, decider)
+        frame = build_frame(doc, cand, decider, quotes)
         if frame is not None:
             taken |= ids
             frames.append(frame)
     frames.sort(key=lambda f: f["cue"][0].i)
     _cut_nested(frames)
     text = doc.text  # built on each access in spaCy: read once
-    quote_whole = decider.learned
-    quotes = quotations(text) if quote_whole else []
     out = []
     for f in frames:
         cue = (f["cue"][0].idx, _end(f["cue"][-1]))
         source = char_span(text, f["source"])
-        content = content_chars(text, f["content"], cue, quotes if quote_whole else None)
+        content = content_chars(text, f["content"], cue, quotes.spans if quotes else None)
         out.append(ClaimSuggestion(cue=cue, source=source, content=content, key=f["key"]))
     return out
 
 
+class QuoteIndex:
+    """The quotations of a Doc (see `quotations`), as character spans and as token ranges."""
+
+    def __init__(self, doc):
+        self.spans = quotations(doc.text)
+        starts = [t.idx for t in doc]
+        self.tokens = [(bisect_right(starts, a) - 1, bisect_left(starts, b) - 1) for a, b in self.spans]
+
+
 def content_chars(text: str, tokens, cue: tuple[int, int], quotes: list | None
                   ) -> tuple[int, int] | None:
-    """A content's character span; with `quotes` (quotations(text)), quotations are taken
-    whole and a quotation the attribution interrupts resumes after it."""
+    """A content's character span; with `quotes` (quotations(text)), quotations it reaches
+    into are taken whole."""
     content = char_span(text, tokens, quotes=True)
     if content is not None and quotes is not None:
         content = _whole_quotes(content, cue, quotes)
-        content = _quote_resumed(text, content, cue, quotes)
     return content
 
 
-def build_frame(doc, cand: CueCandidate, decider: CueDecider) -> dict | None:
+def build_frame(doc, cand: CueCandidate, decider: CueDecider,
+                quotes: QuoteIndex | None = None) -> dict | None:
     """One cue's frame: {"cue", "key", "source", "content" (token lists or None), "backward"}.
 
-    None when neither a source nor a content is found.
+    None when neither a source nor a content is found. `quotes`: the Doc's QuoteIndex (a
+    learned decider resumes a content in the quotations after its cue).
     """
     t = cand.head
 
@@ -209,9 +228,9 @@ def build_frame(doc, cand: CueCandidate, decider: CueDecider) -> dict | None:
                 "backward": False}
     found = _pick(doc, cand, decider, source_options(doc, cand, decider))
     source = found.tokens if found is not None else None
-    reading = _pick(doc, cand, decider, content_options(doc, cand, source, decider))
+    reading = _pick(doc, cand, decider, content_options(doc, cand, source, decider, quotes))
     content, backward = (reading.tokens, reading.backward) if reading is not None else (None, False)
-    if content is None and source is None:
+    if content is None and source is None and not (decider.learned and cand.score >= SURE_CUE):
         return None
     return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
             "backward": backward}
@@ -336,8 +355,8 @@ def _adder(doc, cand: CueCandidate, decider: CueDecider, role: str, options: lis
     def add(name: str, build, backward: bool = False) -> None:
         decisions: list[Decision] = []
 
-        def ask(kind: str, anchor, child, default: bool) -> bool:
-            d = Decision(kind, cand, anchor, child, default)
+        def ask(kind: str, anchor, child, default: bool, span=None) -> bool:
+            d = Decision(kind, cand, anchor, child, default, span)
             decisions.append(d)
             return decider.keep(doc, d)
         options.append(PartOption(role, name, build(ask), backward, decisions))
@@ -368,17 +387,25 @@ class PartOption:
     decisions: list[Decision] = field(default_factory=list)
 
 
-def content_options(doc, cand: CueCandidate, source, decider: CueDecider) -> list[PartOption]:
+def content_options(doc, cand: CueCandidate, source, decider: CueDecider,
+                    quotes: QuoteIndex | None = None) -> list[PartOption]:
     """Every reading of a verb cue's content, in the rules' order of preference.
 
     The rules take the first (for the lexicon the list stops after the first kind that
-    applies); a learned decider may choose another (`CueDecider.choose`).
+    applies); a learned decider may choose another (`CueDecider.choose`). With `quotes`, a
+    reading before the cue that ends in a quotation may resume after it (`“…,” he said. “…”`).
     """
     t = cand.head
     learned = decider.learned
     sent = t.sent
     options: list[PartOption] = []
-    add = _adder(doc, cand, decider, "content", options)
+    plain = _adder(doc, cand, decider, "content", options)
+
+    def add(name: str, build, backward: bool = False) -> None:
+        if backward and quotes is not None:
+            plain(name, lambda ask: _resume_quotes(doc, cand, build(ask), ask, quotes), backward)
+        else:
+            plain(name, build, backward)
     comps = [c for c in t.children if c.dep_ in _COMP]
     right = [c for c in comps if c.i > t.i]
     left = [c for c in comps if c.i < t.i]
@@ -544,20 +571,37 @@ def _whole_quotes(content: tuple[int, int], cue: tuple[int, int], quotes) -> tup
     return s, e
 
 
-def _quote_resumed(text: str, content: tuple[int, int], cue: tuple[int, int], quotes
-                   ) -> tuple[int, int]:
-    """`“…,” he said. “…”`: a quotation the attribution interrupts resumes after it."""
-    s, e = content
-    if e > cue[0] or text[e - 1] not in "”\"'" or len(text[e:cue[0]]) > 60:
-        return content
-    for qs, qe in quotes:
-        if qs < cue[1]:
+_CLOSING = ("”", '"', "''")
+MAX_RESUMED = 4  # quotations a content may resume in
+
+
+def _resume_quotes(doc, cand: CueCandidate, tokens, ask, quotes: QuoteIndex):
+    """`“…,” he said. “…”`: a content ending in a quotation before its cue may go on in the
+    quotations after the cue. The rule resumes in the next one when only a short stretch
+    ending in "." "," or ":" lies between; a decider may resume further (next paragraph, …)."""
+    if not tokens:
+        return tokens
+    last = tokens[-1].i
+    first_cue, last_cue = min(x.i for x in cand.tokens), max(x.i for x in cand.tokens)
+    close = next((k for k in range(last, min(last + 3, len(doc))) if doc[k].text in _CLOSING), None)
+    if close is None or close >= first_cue:
+        return tokens
+    text = doc.text
+    anchor = doc[close]
+    resumed = 0
+    for a, b in quotes.tokens:
+        if a <= last_cue or resumed >= MAX_RESUMED:
             continue
-        between = text[cue[1]:qs]
-        if len(between) <= 120 and "\n" not in between and between.rstrip()[-1:] in (".", ",", ":"):
-            return s, qe
-        break
-    return content
+        between = text[_end(anchor):doc[a].idx]
+        default = (resumed == 0 and len(text[_end(anchor):cand.tokens[0].idx]) <= 60
+                   and len(text[_end(cand.tokens[-1]):doc[a].idx]) <= 120 and "\n" not in between
+                   and between.rstrip()[-1:] in (".", ",", ":"))
+        if not ask("content-resume", anchor, doc[a], default, (a, b)):
+            break
+        tokens = tokens + list(doc[a:b + 1])
+        anchor = doc[b]
+        resumed += 1
+    return tokens
 
 
 def _quote_after(doc, t):

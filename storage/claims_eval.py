@@ -7,9 +7,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from annotation.claim_model import (ClaimModel, ClaimModelError, default_claim_model,
-                                    examples_from_brat_dir, learned_model_path, parse_texts,
-                                    score_claim_model, train_claim_model)
+from annotation.claim_model import (
+    ClaimModel,
+    ClaimModelError,
+    default_claim_model,
+    examples_from_brat_dir,
+    learned_model_path,
+    parse_texts,
+    score_claim_model,
+    train_claim_model,
+)
 from annotation.cues import builtin_lexicon
 from annotation.pipeline import DEFAULT_MODEL, load_model, model_version
 from annotation.progress import Progress

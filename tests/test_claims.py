@@ -2,8 +2,15 @@
 (saved, loaded, damaged), and evaluation."""
 import pytest
 
-from annotation.claim_model import (ClaimModel, ClaimModelError, Logistic, default_claim_model,
-                                    examples_from_brat_dir, learned_model_path, train_claim_model)
+from annotation.claim_model import (
+    ClaimModel,
+    ClaimModelError,
+    Logistic,
+    default_claim_model,
+    examples_from_brat_dir,
+    learned_model_path,
+    train_claim_model,
+)
 from annotation.claims import ClaimSuggestion, detect_claims
 from annotation.cues import builtin_lexicon
 from tests.conftest import shared_path

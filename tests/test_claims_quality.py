@@ -1,5 +1,6 @@
-"""Claim detection quality as the issue measures it: learn cues from polnear-train with the
-product's own command, score polnear-dev with eval-claims (overlap ≥ half the longer span)."""
+"""Claim detection quality as the issue measures it: learn a claim model from polnear-train with
+the product's own command, score polnear-dev with eval-claims (overlap ≥ half the longer span).
+A full training run takes minutes: marked slow (bench/bench_claims.py prints the whole curve)."""
 from __future__ import annotations
 
 import json
@@ -7,12 +8,16 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, shared_path
 
-TARGETS = {"cue": 0.65, "source": 0.72, "content": 0.60}
+# Measured 0.722 / 0.758 / 0.654 (before the claim model: 0.712 / 0.738 / 0.625).
+TARGETS = {"cue": 0.715, "source": 0.75, "content": 0.645}
 
 
-def test_learned_cues_reach_the_targets_on_polnear_dev(tmp_path):
+@pytest.mark.slow
+def test_learned_model_reaches_the_targets_on_polnear_dev(tmp_path):
     train, dev = shared_path("polnear-train"), shared_path("polnear-dev")
     env = {**os.environ, "CREDENCE_NO_BOOTSTRAP": "1", "CREDENCE_HOME": str(tmp_path)}
     run = lambda *a: subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, a)], cwd=ROOT,
