@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import random
@@ -40,18 +41,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CREDENCE_HOME", tempfile.mkdtemp(prefix="credence-bench-home-"))
 
-from annotation.claim_model import examples_from_brat_dir, parse_texts, score_claim_model  # noqa: E402
-from annotation.model import CLAIM_LABELS, NewDocument  # noqa: E402
-from annotation.pipeline import load_model  # noqa: E402
-from storage.importer import import_paths  # noqa: E402
-from storage.ingest import store_documents  # noqa: E402
-from storage.models import load_claim_model, size_text, store_model  # noqa: E402
-from storage.preannotate import annotate  # noqa: E402
-from storage.project import Project  # noqa: E402
-from storage.review import Review  # noqa: E402
-from storage.training import train  # noqa: E402
-from tests.scripted_analyst import (ReviewCounts, finish, review_claims_by_gold,  # noqa: E402
-                                    review_entities)
+from annotation.claim_model import (
+    examples_from_brat_dir,
+    parse_texts,
+    score_claim_model,
+)
+from annotation.model import CLAIM_LABELS, NewDocument
+from annotation.pipeline import load_model
+from storage.importer import import_paths
+from storage.ingest import store_documents
+from storage.models import load_claim_model, size_text, store_model
+from storage.preannotate import annotate
+from storage.project import Project
+from storage.review import Review
+from storage.training import train
+from tests.scripted_analyst import (
+    ReviewCounts,
+    finish,
+    review_claims_by_gold,
+    review_entities,
+)
 
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out" / "learning"
@@ -201,14 +210,11 @@ def annotation_speed(nlp, dev, trained, rounds: int = 2) -> dict:
 #  6. Page furniture is no entity: "Youtube Subscribe", "Subscribe TRT World", "TRT World Watch
 #     Live TV", "Android Youtube Satellite Coverage Partner", "the Latest News We", …
 # A mention the model missed is created; a model entity crossing a policy name is replaced by
-# the name (reject + create). Everything else stands as the base model said it. Each article's
-# target is the base model's entities with these fixes; a correction is one relabel, reject or
-# create between the suggestions and the target (so after training, an entity the new model
-# gets wrong outside the policy — a person it no longer finds — counts too).
-PLACES = """Aleppo Homs Hama Idlib Idleb Daraa Deraa Raqqa Raqa Palmyra Manbij Hasakeh Hasaka
-Latakia Madaya Zabadani Douma Harasta Jobar Quneitra Tabqa Kobane Kobani Afrin Qamishli Tartus
-Kefraya Kafraya Fuaa Azaz Jarablus Darayya Daraya Yarmouk Talbiseh Rastan Qusayr Saraqeb Tadmur
-Moadamiyeh Binnish Taftanaz""".split() + [
+# the name (reject + create); everything else stands as the model said it (the scripted analyst
+# accepts it). Each fix is one correction (a relabel, a reject, a create). Besides the policy's
+# corrections, the benchmark lists what changed against the base model on texts the policy says
+# nothing about (entities added, lost, relabelled), so a regression of the new model shows.
+PLACES = ["Aleppo", "Homs", "Hama", "Idlib", "Idleb", "Daraa", "Deraa", "Raqqa", "Raqa", "Palmyra", "Manbij", "Hasakeh", "Hasaka", "Latakia", "Madaya", "Zabadani", "Douma", "Harasta", "Jobar", "Quneitra", "Tabqa", "Kobane", "Kobani", "Afrin", "Qamishli", "Tartus", "Kefraya", "Kafraya", "Fuaa", "Azaz", "Jarablus", "Darayya", "Daraya", "Yarmouk", "Talbiseh", "Rastan", "Qusayr", "Saraqeb", "Tadmur", "Moadamiyeh", "Binnish", "Taftanaz"] + [
     "Deir Ezzor", "Deir ez-Zor", "Deir al-Zor", "Khan Sheikhun", "Khan Sheikhoun", "al-Fouaa",
     "al-Bab", "Maarat al-Numan", "Jisr al-Shughur", "Wadi Barada", "Syria"]
 REGIONS = ["Eastern Ghouta", "Ghouta", "Qalamoun", "Euphrates"]
@@ -270,40 +276,52 @@ def policy_fixes(text: str, spans: list) -> tuple[list, list, list, list]:
     return accept, relabel, reject, create
 
 
-def policy_targets(project: Project, doc_ids: list[int]) -> dict[int, set[tuple[int, int, str]]]:
-    """Each article's entities as the policy wants them: the base model's suggestions with the
-    policy's fixes applied, everything else as the base model said (the policy's premise)."""
-    targets = {}
-    for doc_id in doc_ids:
-        spans = [s for s in project.spans(doc_id) if s.status != "rejected"
-                 and s.label not in CLAIM_LABELS]
-        accept, relabel, reject, create = policy_fixes(project.document_text(doc_id), spans)
-        by_id = {s.id: s for s in spans}
-        want = {(by_id[i].start, by_id[i].end, by_id[i].label) for i in accept}
-        want |= {(by_id[i].start, by_id[i].end, lab) for i, lab in relabel}
-        want |= set(create)
-        targets[doc_id] = want
-    return targets
+def _entities(project: Project, doc_id: int) -> list:
+    return [s for s in project.spans(doc_id) if s.status != "rejected" and s.label not in CLAIM_LABELS]
 
 
-def corrections_needed(project: Project, targets: dict[int, set]) -> dict[str, int]:
-    """What an analyst still changes to reach each article's target: a suggestion at a target's
-    place with another label (relabel), a suggestion at no target's place (reject), a target
-    nothing was suggested at (create). With the base model's suggestions these are exactly the
-    policy's fixes; afterwards they also count what training broke outside the policy."""
+def corrections_needed(project: Project, doc_ids: list[int]) -> dict[str, int]:
+    """How many of the policy's corrections the articles' entity suggestions need."""
     counts = {"relabel": 0, "reject": 0, "create": 0}
-    for doc_id, want in targets.items():
-        got = {(s.start, s.end): s.label for s in project.spans(doc_id)
-               if s.status != "rejected" and s.label not in CLAIM_LABELS}
-        places = {(a, b): lab for a, b, lab in want}
-        for rng, lab in got.items():
-            if rng not in places:
-                counts["reject"] += 1
-            elif places[rng] != lab:
-                counts["relabel"] += 1
-        counts["create"] += sum(1 for rng in places if rng not in got)
+    for doc_id in doc_ids:
+        _a, relabel, reject, create = policy_fixes(project.document_text(doc_id),
+                                                   _entities(project, doc_id))
+        counts["relabel"] += len(relabel)
+        counts["reject"] += len(reject)
+        counts["create"] += len(create)
     counts["total"] = sum(counts.values())
     return counts
+
+
+def suggestions(project: Project, doc_ids: list[int]) -> dict[int, dict[tuple[int, int], str]]:
+    return {d: {(s.start, s.end): s.label for s in _entities(project, d)} for d in doc_ids}
+
+
+def outside_policy(project: Project, base: dict[int, dict], examples: int = 12) -> dict:
+    """What changed against the base model's suggestions on texts the policy says nothing
+    about: entities added, lost, relabelled (not errors by themselves: the policy's premise is
+    that the base model's other entities stand, so each is a place an analyst looks again)."""
+    added, lost, relabelled = [], [], []
+    for doc_id, was in base.items():
+        text = project.document_text(doc_id)
+        now = {(s.start, s.end): s.label for s in _entities(project, doc_id)}
+        def outside(rng, text=text) -> bool:
+            a, b = rng
+            return _policy_label(text[a:b]) is None and not any(
+                m.start() < b and a < m.end() for m in _NAMES.finditer(text, max(0, a - 60), b + 60))
+        for rng, lab in now.items():
+            if not outside(rng):
+                continue
+            if rng not in was:
+                added.append((text[rng[0]:rng[1]], lab))
+            elif was[rng] != lab:
+                relabelled.append((text[rng[0]:rng[1]], was[rng], lab))
+        lost += [(text[a:b], lab) for (a, b), lab in was.items() if (a, b) not in now and outside((a, b))]
+    from collections import Counter
+    return {"added": len(added), "lost": len(lost), "relabelled": len(relabelled),
+            "top_added": Counter(added).most_common(examples),
+            "top_lost": Counter(lost).most_common(examples),
+            "top_relabelled": Counter(relabelled).most_common(examples)}
 
 
 def entities_loop(n_review: int, seed: int = 9) -> dict:
@@ -327,8 +345,8 @@ def entities_loop(n_review: int, seed: int = 9) -> dict:
         order = list(ids)
         random.Random(seed).shuffle(order)
         reviewed, others = order[:n_review], sorted(order[n_review:])
-        targets = policy_targets(project, others)
-        out["before"] = corrections_needed(project, targets)
+        base = suggestions(project, others)
+        out["before"] = corrections_needed(project, others)
         _say(f"  base model: the other {len(others)} articles need {_fmt(out['before'])}")
         review = Review(project)
         applied = ReviewCounts()
@@ -343,9 +361,11 @@ def entities_loop(n_review: int, seed: int = 9) -> dict:
              f"{applied.by_kind} ({applied.entity_decisions} decisions in all)")
         t0 = time.monotonic()
         annotate(project, nlp=nlp, claims=False, force=True)
-        out["decisions_only"] = corrections_needed(project, targets)
+        out["decisions_only"] = corrections_needed(project, others)
+        out["decisions_only_outside"] = outside_policy(project, base)
         _say(f"  with the decisions carried to other mentions (no training; annotated again in "
              f"{time.monotonic() - t0:.0f} s): {_fmt(out['decisions_only'])}")
+        _say("    " + _fmt_outside(out["decisions_only_outside"]))
         t0 = time.monotonic()
         report = train(project, kinds=["entities"], nlp=nlp)
         result = report.result("entities")
@@ -362,14 +382,22 @@ def entities_loop(n_review: int, seed: int = 9) -> dict:
             _say("  " + line)
         t0 = time.monotonic()
         annotate(project, nlp=nlp, claims=False)
-        out["after"] = corrections_needed(project, targets)
+        out["after"] = corrections_needed(project, others)
+        out["after_outside"] = outside_policy(project, base)
         ratio = out["after"]["total"] / max(1, out["before"]["total"])
         out["ratio"] = round(ratio, 3)
         _say(f"  with the decisions and the fine-tuned NER (annotated again in "
              f"{time.monotonic() - t0:.0f} s): {_fmt(out['after'])}")
-        _say(f"  corrections the other articles still need: {out['after']['total']} of "
+        _say("    " + _fmt_outside(out["after_outside"]))
+        _say(f"  the policy's corrections the other articles still need: {out['after']['total']} of "
              f"{out['before']['total']} = {ratio:.2f} (target <= 0.50)")
     return out
+
+
+def _fmt_outside(o: dict) -> str:
+    return (f"outside the policy, against the base model: {o['added']} entities added, {o['lost']} "
+            f"lost, {o['relabelled']} relabelled; most added {o['top_added'][:6]}; most lost "
+            f"{o['top_lost'][:6]}; most relabelled {o['top_relabelled'][:6]}")
 
 
 def _fmt(c: dict) -> str:
@@ -410,8 +438,8 @@ def main(argv: list[str]) -> int:
         _say("Claims: the learning curve on polnear-dev (eval-claims scoring, overlap)")
         figures["claims"] = claims_curve([int(s) for s in args.steps.split(",")])
         steps = figures["claims"]["steps"]
-        rising = all(sum(b["dev"].values()) > sum(a["dev"].values()) for a, b in zip(steps, steps[1:]))
-        per_role = all(all(b["dev"][r] > a["dev"][r] for r in ROLES) for a, b in zip(steps, steps[1:]))
+        rising = all(sum(b["dev"].values()) > sum(a["dev"].values()) for a, b in itertools.pairwise(steps))
+        per_role = all(all(b["dev"][r] > a["dev"][r] for r in ROLES) for a, b in itertools.pairwise(steps))
         last = steps[-1]["dev"]
         met = {r: last[r] >= TARGETS[r] for r in ROLES}
         speed = figures["claims"]["speed"].get("ratio")
