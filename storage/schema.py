@@ -250,6 +250,33 @@ MIGRATIONS: list[str] = [
             WHERE c.document_id = new.id;
     END;
     """,
+    # 4: the project's own models, learned from its decisions (storage/models.py). Every model
+    # training stored is kept, with its provenance and the scores it showed before it was used;
+    # at most one per kind is in use (what `annotate` suggests with), and suggestions record it
+    # in spans.model / claims.model ("<spaCy model>+claims-v3"). `data` is the model itself
+    # (a ClaimModel's or an entity model's versioned bytes: never pickle).
+    """
+    CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        base_model TEXT NOT NULL,
+        documents INTEGER NOT NULL,
+        decisions INTEGER NOT NULL,
+        scores TEXT NOT NULL DEFAULT '{}',
+        provenance TEXT NOT NULL DEFAULT '{}',
+        data BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        in_use INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        used_at TEXT,
+        UNIQUE (kind, version)
+    );
+    CREATE UNIQUE INDEX idx_models_in_use ON models (kind) WHERE in_use = 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -290,8 +290,10 @@ def _as_v1(project: Project) -> None:
                                  (find_or_create_source(project, text), cid))
 
 
-# What the migrations after this one (3: the claims' search index) add, taken away again.
+# What the migrations after this one (3: the claims' search index; 4: the models table) add,
+# taken away again.
 _LATER_MIGRATIONS = """
+    DROP INDEX idx_models_in_use; DROP TABLE models;
     DROP TRIGGER claims_fts_ai; DROP TRIGGER claims_fts_ad; DROP TRIGGER claims_fts_au;
     DROP TRIGGER claims_fts_span_au; DROP TRIGGER claims_fts_doc_au;
     DROP TABLE claims_fts_terms; DROP TABLE claims_fts;

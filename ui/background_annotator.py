@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from annotation.progress import Cancelled
 from storage.background_annotation import (
     annotated_count,
+    entity_model,
     next_batch,
     parse,
     pending_count,
@@ -55,6 +56,7 @@ class BackgroundAnnotator(QObject):
         self._cancelled = False
         self._parsed: list | None = None  # a parsed batch waiting to be stored
         self._chars = 0  # the characters of the batch being parsed
+        self.entities = None
 
     def start(self) -> bool:
         """Begin (or go on with) the pending documents; False when there are none."""
@@ -62,6 +64,7 @@ class BackgroundAnnotator(QObject):
         set_wanted(self.project, bool(left))
         if not left:
             return False
+        self.entities = entity_model(self.project)  # the project's own NER, if it uses one
         self.done_count = annotated_count(self.project)
         self.total = self.done_count + left
         self.running = True
@@ -98,7 +101,7 @@ class BackgroundAnnotator(QObject):
         self._chars = sum(len(text) for text, _doc_id in batch.items)
         self.op = ops.run_in_background(
             self.parent_widget, "Pre-annotating in the background",
-            lambda progress, should_cancel, b=batch: parse(self.nlp, b, should_cancel),
+            lambda progress, should_cancel, b=batch: parse(self.nlp, b, should_cancel, self.entities),
             self._on_parsed, cancellable=True, on_error=self._on_op_error, show_after_ms=-1,
             uses_project=False)
 

@@ -19,7 +19,9 @@ from storage.backup import backup_on_open
 from storage.changes import Changes
 from storage.preannotate import annotate
 from storage.project import Project, ProjectError
+from storage.models import model_in_use, store_model
 from storage.review_model import ReviewModel
+from storage.training import TrainingReport, train
 from ui import ops
 from ui.actions import MENUS, ActionSpec, action_specs
 from ui.article_view import ArticleView
@@ -34,6 +36,7 @@ from ui.review_controller import ReviewController
 from ui.side_panel import SidePanel
 from ui.sources_dialog import SourcesDialog
 from ui.stats_view import StatsView
+from ui.training_dialog import EvidenceDialog, ModelHistoryDialog, TrainingStatus
 
 MAX_RECENT = 8
 FILE_FILTER = "Credence projects (*.credence);;All files (*)"
@@ -62,6 +65,11 @@ class MainWindow(QMainWindow):
         self.specs: list[ActionSpec] = []
         self.claims_view: ClaimsView | None = None
         self._back: list[tuple[int, int | None]] = []  # (article, claim) before each jump
+        self.training_op: ops.Op | None = None
+        self.training_status: TrainingStatus | None = None
+        self.training_report: TrainingReport | None = None
+        self.training_path: Path | None = None
+        self.evidence_dialog: EvidenceDialog | None = None
 
         self.doc_list = DocumentList()
         self.view = ArticleView()
@@ -244,6 +252,7 @@ class MainWindow(QMainWindow):
         self.doc_list.set_project(project)
         self.setWindowTitle(f"Credence — {path.name}")
         self._show_analyst()
+        self._show_model()
         self._update_undo_texts()
         if not self.doc_list.select_first():
             self.controller.open_document(None)
@@ -286,13 +295,24 @@ class MainWindow(QMainWindow):
         # of the collector's walks, once; what is made from then on is collected as usual.
         if not gc.get_freeze_count():
             gc.freeze()
-        self.model_label.setText(f"Model: {model_version(nlp)}")
+        self._show_model()
         if self._annotate_when_loaded:
             self._annotate_when_loaded = False
             self.annotate_in_background()
         # spaCy is imported now: make the tokenizer snapping uses before the first keypress needs it.
         ops.run_in_background(self, "Preparing the tokenizer", lambda progress, cancel: tokenizer(),
                               None, cancellable=False, show_after_ms=-1, uses_project=False)
+
+    def _show_model(self) -> None:
+        """The status bar's model: the spaCy pipeline and the project's own models in use."""
+        if self.nlp is None:
+            return
+        text = f"Model: {model_version(self.nlp)}"
+        if self.project is not None:
+            own = [m for m in (model_in_use(self.project, k) for k in ("claims", "entities")) if m]
+            if own:
+                text += " + " + ", ".join(f"{m.kind} v{m.version}" for m in own)
+        self.model_label.setText(text)
 
     def _on_model_error(self, exc: BaseException) -> None:
         self.model_label.setText("Model: not available")
@@ -604,6 +624,101 @@ class MainWindow(QMainWindow):
     def _hide_annotating(self) -> None:
         for w in (self.annotating_label, self.annotating_bar, self.annotating_cancel):
             w.setVisible(False)
+
+    # -- learning from decisions -----------------------------------------------------------------------
+    def train_from_decisions(self) -> None:
+        """Review ▸ Train from My Decisions: in the background, on a read-only snapshot of the
+        project, so review goes on; the evidence is shown before anything is stored."""
+        if self.project is None:
+            return
+        if self.training_op is not None and not self.training_op.is_done:
+            self.statusBar().showMessage("Training is already running (its progress is at the "
+                                         "bottom right)", 6000)
+            return
+        path, nlp = self.project.path, self.nlp
+        status = TrainingStatus(self)
+        self.statusBar().addPermanentWidget(status)
+        bridge = status.bridge
+
+        def work(progress, should_cancel):
+            def report(done: int, total: int) -> None:
+                progress(done, total)
+                bridge.progressed.emit(done, total)
+            # Its own read-only connection: a consistent snapshot while decisions go on.
+            with Project(path, readonly=True) as snapshot:
+                return train(snapshot, nlp=nlp, progress=report, should_cancel=should_cancel)
+
+        op = ops.run_in_background(self, "Training from your decisions", work, self._on_trained,
+                                   on_error=self._on_training_error, cancellable=True,
+                                   show_after_ms=-1, uses_project=False)
+        status.cancel_requested.connect(op.cancel)
+        op.done.connect(self._end_training_status)
+        self.training_op, self.training_status = op, status
+        self.training_path = path
+
+    def _end_training_status(self) -> None:
+        if self.training_status is not None:
+            self.statusBar().removeWidget(self.training_status)
+            self.training_status.deleteLater()
+            self.training_status = None
+
+    def _on_training_error(self, exc: BaseException) -> None:
+        ops.report_error(self, "Training from your decisions", exc)
+
+    def _on_trained(self, report: TrainingReport) -> None:
+        """Show the evidence for each new model; store it, used only if the analyst says so."""
+        self.training_report = report
+        if self.project is None or self.project.path != self.training_path:
+            self.statusBar().showMessage("Training finished after its project was closed: "
+                                         "nothing was stored", 20000)
+            return
+        refused = [r.refused for r in report.results if r.refused]
+        if refused:
+            self.statusBar().showMessage("Not trained: " + "; ".join(refused), 20000)
+        self._show_evidence(list(report.trained()))
+
+    def _show_evidence(self, pending: list) -> None:
+        """One evidence dialog per new model (window-modal, not blocking): Use or Keep the old."""
+        if not pending or self.project is None:
+            self.evidence_dialog = None
+            return
+        result, rest = pending[0], pending[1:]
+        dialog = EvidenceDialog(self, result)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self.evidence_dialog = dialog
+
+        def finished(_code: int) -> None:
+            self._store_trained(result.trained, dialog.use_new)
+            self._show_evidence(rest)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _store_trained(self, trained, use: bool) -> None:
+        project = self.project
+
+        def done(stored) -> None:
+            self._show_model()
+            if use:
+                text = (f"Now suggesting with {stored.kind} v{stored.version}; File ▸ Pre-annotate "
+                        "refreshes the suggestions of articles not marked done")
+            else:
+                text = (f"Kept the old {stored.kind} model; the new one is v{stored.version} in "
+                        "Review ▸ Model History…")
+            # After the end of this op clears the status bar's "working" message.
+            QTimer.singleShot(0, lambda: self.statusBar().showMessage(text, 20000))
+
+        ops.run_in_background(self, "Storing the model",
+                              lambda progress, cancel: store_model(project, trained, use=use), done,
+                              cancellable=False, show_after_ms=600)
+
+    def show_model_history(self) -> None:
+        if self.project is None:
+            return
+        dialog = ModelHistoryDialog(self, self.project, on_switched=self._show_model)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self.history_dialog = dialog
+        dialog.open()
 
     def _after_bulk_change(self) -> None:
         """After an import or annotation: labels, list and the open article may all have changed."""
