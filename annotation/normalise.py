@@ -184,7 +184,7 @@ def normalise(raw: str, boilerplate: Sequence[str] | None = None) -> Normalised:
             pieces.append("\n\n")
             add(prev_break, 1)
             add(second if second > prev_break else prev_break, 1)
-        for i, (s, e, brk) in enumerate(para):
+        for i, (s, e, _brk) in enumerate(para):
             if i:
                 pieces.append(" ")
                 add(para[i - 1][2], 1)  # the joining space stands for the line break

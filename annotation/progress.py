@@ -7,7 +7,7 @@ back or removed, so the project is as it was before.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 Progress = Callable[[int, int], None]
 ShouldCancel = Callable[[], bool]

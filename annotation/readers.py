@@ -22,8 +22,14 @@ from typing import IO, Any
 
 from annotation import jsonvalues
 from annotation.limits import (
-    MAX_ARTICLE_BYTES, MAX_ARTICLE_CHARS, MAX_BLOCK_TAGS, MAX_COLUMNS,
-    MAX_HTML_BYTES, MAX_RECORD_CHARS, MAX_REPORTED, READ_CHUNK,
+    MAX_ARTICLE_BYTES,
+    MAX_ARTICLE_CHARS,
+    MAX_BLOCK_TAGS,
+    MAX_COLUMNS,
+    MAX_HTML_BYTES,
+    MAX_RECORD_CHARS,
+    MAX_REPORTED,
+    READ_CHUNK,
 )
 from annotation.model import NewDocument, SpanRecord
 

@@ -7,9 +7,9 @@ prediction), each span used at most once. `exact` mode matches identical charact
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Iterable, Sequence
 
 Pieces = Sequence[tuple[int, int]]
 MODES = ("overlap", "exact")
@@ -35,7 +35,7 @@ class PRF:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    def __iadd__(self, other: "PRF") -> "PRF":
+    def __iadd__(self, other: PRF) -> PRF:
         self.tp += other.tp
         self.n_pred += other.n_pred
         self.n_gold += other.n_gold

@@ -30,7 +30,7 @@ class TokenEdges:
 
     @classmethod
     def in_pieces(cls, text: str, tokenize: Tokenizer | None = None,
-                  piece_chars: int = 10_000) -> "TokenEdges":
+                  piece_chars: int = 10_000) -> TokenEdges:
         """The same edges, the text tokenized a piece at a time, each piece cut after white
         space (which no token crosses). spaCy holds the GIL through one call: a thread doing a
         long article this way lets the UI thread run between pieces."""

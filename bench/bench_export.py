@@ -170,7 +170,7 @@ def main() -> None:
                 out = folder / (f"out-{fmt}" + ("-decided" if decided else "") + suffix)
                 result = {}
 
-                def run(fmt=fmt, out=out, decided=decided) -> None:
+                def run(fmt=fmt, out=out, decided=decided, result=result) -> None:
                     result["s"] = export(project, fmt, out, everything=not decided)
                 t, cpu = best_of(args.repeat, run)
                 s = result["s"]

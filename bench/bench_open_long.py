@@ -128,6 +128,7 @@ def main() -> int:
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
+
     from ui.app import prepare_qt
     prepare_qt()  # as the app starts Qt
     app = QApplication.instance() or QApplication([])

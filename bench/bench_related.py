@@ -54,6 +54,7 @@ def _timed(fn, args) -> dict:
 # -- speed on the scale projects -------------------------------------------------------------------
 def speed(n: int, plain_n: int) -> dict:
     from bench_scale import cached_or_build
+
     from storage import schema
     from storage.claims_query import ClaimFilter, claim_ids, claim_rows
     from storage.project import Project

@@ -218,7 +218,7 @@ def _probe_ui(project, ids: list[int]) -> dict:
 
 
 def _make_main_window(module, project):
-    cls = getattr(module, "MainWindow")
+    cls = module.MainWindow
     try:
         win = cls(project=project)
     except TypeError:
@@ -309,6 +309,7 @@ def tokenize_floor(path: Path) -> float:
     """What any token-level export must add to the dump: spaCy's tokenizer over every text
     (the tokenizer made before the clock starts, its cache and vocabulary empty)."""
     import sqlite3
+
     from storage.export.tokens import blank_english
     cold_tokenizer()
     tokenizer = blank_english().tokenizer
@@ -393,11 +394,13 @@ def time_exports(path: Path, fmts: list[str]) -> dict:
 def compare(rows, model: str, ents) -> dict:
     """Import the FA-KES CSV (804 rows, and 8,040 varied rows) and export it, as a user would."""
     import csv
+
+    from _fakes import FAKES_CSV
+
     from storage.demo import FAKES_MAPPING
     from storage.export import export
     from storage.importer import import_paths
     from storage.project import Project
-    from _fakes import FAKES_CSV
     big = OUT / "fakes-8040.csv"
     if not big.exists():
         with open(big, "w", encoding="utf-8", newline="") as f:

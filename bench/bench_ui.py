@@ -68,7 +68,7 @@ class Clock:
         self.cpu: list[float] = []
         self.waits: list[float] = []
 
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Clock:
         self._t = (time.perf_counter(), time.process_time(), _run_queue_wait_ns())
         return self
 
@@ -93,6 +93,7 @@ class Clock:
 def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
+
     from ui.app import prepare_qt
     prepare_qt()  # as the app starts Qt
     app = QApplication.instance() or QApplication([])

@@ -7,10 +7,10 @@ import os
 import sqlite3
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import NoReturn
 
 from annotation import limits
 from annotation.pipeline import ModelNotInstalled
@@ -485,8 +485,7 @@ def _model_choice(text: str) -> tuple[str, int | None]:
 
 
 def _cmd_models(args) -> int:
-    from storage.models import (delete_model, find_model, list_models, model_in_use,
-                                use_model)
+    from storage.models import delete_model, find_model, list_models, model_in_use, use_model
     _require_project(args.project)
     use = getattr(args, "use", None) if isinstance(getattr(args, "use", None), str) else None
     delete = getattr(args, "delete", None)

@@ -18,7 +18,14 @@ from annotation.limits import MAX_ANN_BYTES
 from annotation.model import NewDocument
 from annotation.progress import Progress, ShouldCancel, reporter
 from annotation.readers import (
-    EXTENSIONS, FORMATS, ReaderError, ReadResult, decode_text, format_of, iter_path, read_limited,
+    EXTENSIONS,
+    FORMATS,
+    ReaderError,
+    ReadResult,
+    decode_text,
+    format_of,
+    iter_path,
+    read_limited,
 )
 from storage.ingest import ImportSummary, store_documents
 from storage.project import Project, ProjectError

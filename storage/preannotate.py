@@ -12,8 +12,7 @@ from annotation.entity_learning import EntityDecisions, EntitySuggestion, entity
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
 from annotation.pipeline import load_model, model_version
 from annotation.progress import Progress, ShouldCancel, stop_if_cancelled
-from storage.models import (StoredModel, load_claim_model, load_entity_model, model_in_use,
-                            suggestion_tag)
+from storage.models import StoredModel, load_claim_model, load_entity_model, model_in_use, suggestion_tag
 from storage.project import Project, now
 from storage.training import entity_decisions
 
@@ -131,7 +130,7 @@ class ModelRun:
     nlp: object
     entity_tag: str              # spans.model of the entities the pipeline's NER suggests
     claim_tag: str               # claims.model (and its parts' spans.model)
-    detector: "_Detector | None"
+    detector: _Detector | None
     decisions: EntityDecisions
     key: str                     # documents.annotated_with: annotated by exactly these models
     entity_model: StoredModel | None = None

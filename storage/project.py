@@ -9,14 +9,20 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from annotation.model import (
-    CLAIM_COLUMNS, CLAIM_PART_COLUMNS, SPAN_COLUMNS, Claim, Document, Source, Span,
+    CLAIM_COLUMNS,
+    CLAIM_PART_COLUMNS,
+    SPAN_COLUMNS,
+    Claim,
+    Document,
+    Source,
+    Span,
 )
 from annotation.pipeline import DEFAULT_MODEL
 from storage import schema
@@ -98,7 +104,7 @@ class ProjectLocked(ProjectError):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _lock(path: Path, timeout: float = 1.0) -> int:
@@ -308,7 +314,7 @@ class Project:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> "Project":
+    def __enter__(self) -> Project:
         return self
 
     def __exit__(self, *exc: object) -> None:

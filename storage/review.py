@@ -9,11 +9,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotation.model import (
-    CLAIM_LABELS, CLAIM_PART_COLUMNS, CLAIM_ROLES, CREDIBILITY, DOC_STATUSES, LINK_KINDS,
-    RELIABILITY, STANCES, Claim, Span,
+    CLAIM_LABELS,
+    CLAIM_PART_COLUMNS,
+    CLAIM_ROLES,
+    CREDIBILITY,
+    DOC_STATUSES,
+    LINK_KINDS,
+    RELIABILITY,
+    STANCES,
+    Claim,
+    Span,
 )
-from annotation.tokens import TokenEdges
 from annotation.sources import display_source_name, normalise_source_name
+from annotation.tokens import TokenEdges
 from storage.changes import Changes
 from storage.project import Project, ProjectError, now
 from storage.sources import candidate_name, claim_source_text, find_source, pair_key

@@ -13,7 +13,12 @@ from annotation.model import CLAIM_LABELS, CLAIM_ROLES, LINK_KINDS, STANCES, Cla
 from annotation.tokens import TokenEdges, Tokenizer
 from storage.changes import Changes
 from storage.corroboration import (
-    Evidence, GradeSuggestion, LinkedClaim, evidence, linked_claims, suggest_grade,
+    Evidence,
+    GradeSuggestion,
+    LinkedClaim,
+    evidence,
+    linked_claims,
+    suggest_grade,
 )
 from storage.project import DocumentRow, Project, StatusCounts
 from storage.related import RelatedClaim, related_claims

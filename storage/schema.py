@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
-from functools import lru_cache
+from functools import cache
 
 APP_ID = 0x43524544  # "CRED" in PRAGMA application_id: a file we wrote says so in its header.
 
@@ -294,7 +294,7 @@ def migrate(conn: sqlite3.Connection, from_version: int) -> None:
                            f"PRAGMA application_id = {APP_ID}; COMMIT;")
 
 
-@lru_cache(maxsize=None)
+@cache
 def expected_schema(version: int) -> frozenset[tuple[str, str, str, str]]:
     """sqlite_master rows a file of our schema at `version` must have, and no others."""
     conn = sqlite3.connect(":memory:")

@@ -10,7 +10,11 @@ import json
 from dataclasses import dataclass
 
 from annotation.sources import (
-    MATCH_KINDS, NameIndex, display_source_name, is_source_name, normalise_source_name,
+    MATCH_KINDS,
+    NameIndex,
+    display_source_name,
+    is_source_name,
+    normalise_source_name,
 )
 from storage.project import Project
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 from annotation.brat import parse_ann
 from storage.export import export

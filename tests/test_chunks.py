@@ -5,7 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotation.chunks import CHUNK_CHARS, chunk_bounds, parse_long, pipe_chunked
 from annotation.claims import detect_claims

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from storage.claims_query import (
-    ANY_LINK, NO_LINK, NO_STANCE, SORTS, UNGRADED, ClaimFilter, claim_ids, claim_rows, count_claims,
+    ANY_LINK,
+    NO_LINK,
+    NO_STANCE,
+    SORTS,
+    UNGRADED,
+    ClaimFilter,
+    claim_ids,
+    claim_rows,
+    count_claims,
 )
 from tests.corroboration_fixtures import DOUMA, build
 

@@ -8,7 +8,12 @@ import json
 import pytest
 
 from storage.corroboration import (
-    Evidence, SourceGroup, discredited_backing, evidence, linked_claims, suggest_grade,
+    Evidence,
+    SourceGroup,
+    discredited_backing,
+    evidence,
+    linked_claims,
+    suggest_grade,
 )
 from storage.project import Project
 from storage.review import Review

@@ -15,7 +15,6 @@ from storage.export import FORMATS, ExportError, csv_cell, export, safe_file_nam
 from storage.ingest import store_documents
 from storage.project import Project
 
-
 TEXT1 = ("Ahmed 😀 said the 𝕏 army shelled Homs on Monday.\n"
          "Reuters reported that U.S.-backed forces denied it, adding that 12 people died.")
 TEXT2 = "The ministry 🇸🇾 said 40 fighters were killed near Aleppo, according to SANA."
@@ -242,6 +241,7 @@ def test_docbin_holds_every_shape_of_span_on_fakes(project, nlp, tmp_path):
     """40 FA-KES articles: model entities, plus spans cutting into tokens, overlapping, edged by
     whitespace and discontinuous, claims, document labels."""
     import re
+
     from tests.conftest import shared_path
     path = shared_path("fa-kes", "FA-KES-Dataset.csv")
     with open(path, encoding="utf-8", errors="replace", newline="") as f:

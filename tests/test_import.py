@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -311,10 +310,10 @@ def test_brat_pairs_and_polnear_layout(project, tmp_path):
     (layout / "attributions").mkdir()
     other = "AP reported that talks resumed."
     (layout / "text" / "news_one.txt").write_text(other, encoding="utf-8")
-    for annotator, end in (("ab12", 11), ("cd34", 2)):
+    for annotator in ("ab12", "cd34"):
         (layout / "attributions" / f"news_one_{annotator}.ann").write_text(
-            f"T1\tSource 0 2\tAP\nT2\tCue 3 11\treported\nT3\tContent 17 31\ttalks resumed.\n"
-            f"E1\tAttribution:T2 Source:T1 Cue:T2 Content:T3\n", encoding="utf-8")
+            "T1\tSource 0 2\tAP\nT2\tCue 3 11\treported\nT3\tContent 17 31\ttalks resumed.\n"
+            "E1\tAttribution:T2 Source:T1 Cue:T2 Content:T3\n", encoding="utf-8")
     summary = import_paths(project, [layout])
     assert (summary.added, summary.spans) == (1, 6)
     doc_id = summary.document_ids[0]

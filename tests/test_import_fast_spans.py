@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotation.model import SpanRecord
-from annotation.readers import ReadResult, _json_document, _span_problem, _short
+from annotation.readers import ReadResult, _json_document, _short, _span_problem
 
 OFFSETS = st.one_of(st.integers(-3, 40), st.floats(allow_nan=False, allow_infinity=False),
                     st.booleans(), st.none(), st.text(max_size=3), st.integers(2**62, 2**64))

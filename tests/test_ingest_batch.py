@@ -1,9 +1,9 @@
 """Batched ingest: the same stored rows as one-at-a-time storing, across chunk boundaries."""
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
-
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import storage.ingest as ingest
 from annotation.model import ClaimRecord, NewDocument, SpanRecord
@@ -91,6 +91,7 @@ def test_document_count_follows_the_list_filters(project):
 @given(st.text(alphabet=st.sampled_from(list("ab \t\n\r\u00a0\u2003\u2028\x0b\x0c\x1c\x85.")), max_size=40))
 def test_content_hash_ignores_exactly_the_whitespace_split_ignores(text):
     import hashlib
+
     from storage.ingest import content_hash
     assert content_hash(text) == hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 

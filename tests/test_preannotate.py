@@ -6,8 +6,8 @@ import pytest
 
 from annotation.model import NewDocument
 from annotation.pipeline import model_version
-from storage.ingest import store_documents
 from annotation.progress import Cancelled
+from storage.ingest import store_documents
 from storage.preannotate import annotate
 from storage.review import Review
 

@@ -17,7 +17,11 @@ from storage.project import Project
 from storage.review import Review, find_or_create_source
 from storage.schema import SCHEMA_VERSION
 from storage.sources import (
-    candidate_name, candidate_names, claim_source, merge_suggestions, registry_entries,
+    candidate_name,
+    candidate_names,
+    claim_source,
+    merge_suggestions,
+    registry_entries,
 )
 from tests.conftest import shared_path
 from tests.test_cli import cli, one_error_line

@@ -8,8 +8,20 @@ from collections.abc import Callable, Iterable, Iterator
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QContextMenuEvent, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
-    QRegion, QResizeEvent, QTextCharFormat, QSyntaxHighlighter, QTextCursor, QTextOption,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QRegion,
+    QResizeEvent,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+    QTextOption,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
@@ -108,7 +120,7 @@ def span_format(span: Span, colours: dict[str, QColor]) -> QTextCharFormat:
 class _SpanHighlighter(QSyntaxHighlighter):
     """Colours each block from the view's spans (layout formats: drawn in the same pass as the text)."""
 
-    def __init__(self, view: "ArticleView"):
+    def __init__(self, view: ArticleView):
         super().__init__(view.document())
         self.view = view
 

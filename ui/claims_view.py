@@ -9,18 +9,38 @@ import re
 from collections import OrderedDict
 
 from PySide6.QtCore import (
-    QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
 )
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QGridLayout, QHeaderView, QLabel, QLineEdit,
-    QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from annotation.model import CREDIBILITY, LINK_KINDS, RELIABILITY, STANCES
 from storage.changes import Changes
 from storage.claims_query import (
-    ANY_LINK, NO_LINK, NO_STANCE, NOT_REJECTED, UNGRADED, ClaimFilter, ClaimRow, claim_ids,
+    ANY_LINK,
+    NO_LINK,
+    NO_STANCE,
+    NOT_REJECTED,
+    UNGRADED,
+    ClaimFilter,
+    ClaimRow,
+    claim_ids,
     claim_rows,
 )
 from storage.project import Project

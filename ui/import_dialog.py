@@ -7,13 +7,34 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QGroupBox,
-    QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem, QPlainTextEdit,
-    QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from annotation.readers import (
-    EXTENSIONS, FORMATS, csv_preview, format_of, guess_columns, open_regular,
+    EXTENSIONS,
+    FORMATS,
+    csv_preview,
+    format_of,
+    guess_columns,
+    open_regular,
 )
 from storage.importer import NORMALISE_DEFAULT, guess_format
 from storage.project import Project

@@ -7,8 +7,17 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-    QSplitter, QToolButton, QVBoxLayout,
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
 )
 
 from annotation.pipeline import model_version
@@ -17,9 +26,9 @@ from storage.analyst import analyst_name, set_analyst_name
 from storage.background_annotation import is_wanted as wants_background_annotation
 from storage.backup import backup_on_open
 from storage.changes import Changes
+from storage.models import model_in_use, store_model
 from storage.preannotate import annotate
 from storage.project import Project, ProjectError
-from storage.models import model_in_use, store_model
 from storage.review_model import ReviewModel
 from storage.training import TrainingReport, train
 from ui import ops

@@ -4,8 +4,14 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCharts import (
-    QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QHorizontalStackedBarSeries,
-    QValueAxis, QAbstractBarSeries,
+    QAbstractBarSeries,
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QHorizontalStackedBarSeries,
+    QValueAxis,
 )
 from PySide6.QtCore import QMargins, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
@@ -52,11 +58,11 @@ class StatsView(QWidget):
         grid = QGridLayout()
         grid.setSpacing(6)
         self.views: dict[str, QChartView] = {}
-        for i, (key, title) in enumerate([
+        for key, title in [
                 ("documents", "Documents by status"),
                 ("spans", "Spans by label and status"),
                 ("claims", "Claims by credibility (1 confirmed … 6 cannot be judged)"),
-                ("sources", "Sources by reliability (A completely … F cannot be judged)")]):
+                ("sources", "Sources by reliability (A completely … F cannot be judged)")]:
             chart = QChart()
             chart.setTitle(title)
             title_font = QFont(chart.titleFont())

@@ -9,8 +9,8 @@ import re
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from annotation.sources import display_source_name, normalise_source_name
 from annotation.progress import Progress
+from annotation.sources import display_source_name, normalise_source_name
 from storage.export.files import Destination
 from storage.export.selection import Rows
 from storage.export.summary import ExportSummary

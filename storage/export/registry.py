@@ -10,7 +10,15 @@ from typing import Any
 
 from annotation.progress import Progress
 from storage.export import (
-    brat, claim_graph, claimreview, claims, conll, doccano, docs_csv, labelstudio, prodigy,
+    brat,
+    claim_graph,
+    claimreview,
+    claims,
+    conll,
+    doccano,
+    docs_csv,
+    labelstudio,
+    prodigy,
     spacy_docbin,
 )
 from storage.export.files import Destination

@@ -207,7 +207,7 @@ def fixtures() -> list[Fixture]:
 
     # -- brat --------------------------------------------------------------------------------------
     b = "brat"
-    txt = "Reuters said twelve people were killed in Homs.\n".encode()
+    txt = b"Reuters said twelve people were killed in Homs.\n"
     brat = {
         "bad-offsets": "T1\tSource 0 500\tReuters\nT2\tCue 8 12\tsaid\n",
         "reversed": "T1\tSource 7 0\tReuters\n",

@@ -54,7 +54,7 @@ def evil_project(tmp_path_factory) -> Path:
             else:
                 review.accept_claim(claims[0].id)
                 review.grade_claim(claims[0].id, 1 + doc_id % 6)
-                sid = review.source_for_name(EVIL[doc_id % len(EVIL)])
+                review.source_for_name(EVIL[doc_id % len(EVIL)])
             if doc_id % 2 == 0:
                 review.accept([spans[0].id])
                 review.set_document_status(doc_id, "done", resolve="reject")

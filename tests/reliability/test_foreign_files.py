@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from storage import schema
 from storage.check import check_project
 from storage.project import Project, ProjectError
-from storage import schema
 from tests.reliability.conftest import folder_state, run_cli
 from tests.reliability.seed import make_seed_project
 

@@ -2,7 +2,8 @@
 Python code points and Qt positions, and through normalisation, with no mismatch."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from annotation.normalise import normalise, to_norm, to_raw
 from ui.offsets import OffsetMap, display_text

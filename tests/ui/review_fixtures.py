@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-
 SEED_NAME = "homs-offensive"
 SHORT = [
     ("aleppo", "Aleppo strikes", "Russian jets struck Aleppo overnight, according to the White Helmets. "

@@ -119,6 +119,7 @@ def test_import_error_is_one_clear_message(qtbot, project, tmp_path):
 def test_cancelled_import_adds_nothing(project, tmp_path):
     """The dialog cancels an import through should_cancel: the transaction rolls back."""
     import pytest
+
     from storage.importer import import_paths
     from ui.ops import Cancelled
     rows = [[str(i), f"Title {i}", f"Article number {i} says something, officials said.", "x", "", "", ""]

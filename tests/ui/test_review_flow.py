@@ -4,7 +4,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
-    seed_project, seed_template, show_active, snap, stored, temp_settings, window,
+    seed_project,
+    seed_template,
+    show_active,
+    snap,
+    stored,
+    temp_settings,
+    window,
 )
 from ui import ops
 
@@ -53,6 +59,7 @@ def test_every_suggestion_of_the_seed_article_at_most_one_key_per_decision(qtbot
 
 def test_model_loads_in_the_background_and_no_thread_is_left(qtbot, seed_project):
     from PySide6.QtWidgets import QApplication
+
     from ui.main_window import MainWindow
     w = MainWindow(load_model=True)
     qtbot.addWidget(w)

@@ -10,7 +10,14 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from storage.project import Project
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
-    SEED_NAME, seed_project, seed_template, show_active, snap, stored, temp_settings, window,
+    SEED_NAME,
+    seed_project,
+    seed_template,
+    show_active,
+    snap,
+    stored,
+    temp_settings,
+    window,
 )
 from ui.article_view import REJECTED_GREY
 

@@ -1,17 +1,22 @@
 """The review window driven by keys and clicks; every test asserts the rows stored in the file."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
-import re
-
-import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from storage.project import Project
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
-    SEED_NAME, seed_project, seed_template, show_active, snap, stored, temp_settings, window,
+    SEED_NAME,
+    seed_project,
+    seed_template,
+    show_active,
+    snap,
+    stored,
+    temp_settings,
+    window,
 )
 
 K = Qt.Key
@@ -183,7 +188,6 @@ def test_apply_to_all_in_the_article_is_one_undoable_step(qtbot, window, artifac
 
 def test_reject_every_mention_in_the_project(qtbot, window):
     w = window
-    c = w.review_model
     go_to(qtbot, w, lambda it: it.kind == "span" and text_of(w, it.id) == "Reuters")
     press(qtbot, w, K.Key_X, Qt.ShiftModifier | Qt.ControlModifier)
     rows = stored(w.project.path, "SELECT d.name, s.status FROM spans s JOIN documents d"
@@ -341,8 +345,9 @@ def test_recent_files_and_geometry_live_in_temporary_settings(qtbot, window, tem
 
 
 def test_cheat_sheet_and_shortcuts_come_from_one_table(qtbot, window, artifacts):
-    from ui.cheat_sheet import CheatSheet, shortcut_rows
     from PySide6.QtGui import QKeySequence
+
+    from ui.cheat_sheet import CheatSheet, shortcut_rows
     w = window
     seen: dict[str, str] = {}
     for spec in w.specs:

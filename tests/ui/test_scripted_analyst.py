@@ -9,7 +9,13 @@ from annotation.model import CLAIM_LABELS
 from storage.export import export
 from storage.project import Project
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
-    seed_project, seed_template, show_active, snap, stored, temp_settings, window,
+    seed_project,
+    seed_template,
+    show_active,
+    snap,
+    stored,
+    temp_settings,
+    window,
 )
 
 K = Qt.Key

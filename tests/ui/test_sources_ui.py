@@ -13,7 +13,13 @@ from storage.preannotate import annotate
 from storage.review import Review
 from tests.test_sources import TEXTS, claim_by_source
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
-    seed_project, seed_template, show_active, snap, stored, temp_settings, window,
+    seed_project,
+    seed_template,
+    show_active,
+    snap,
+    stored,
+    temp_settings,
+    window,
 )
 from tests.ui.test_review_keys import go_to, press
 from ui.sources_dialog import SourcesDialog
