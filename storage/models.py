@@ -163,44 +163,31 @@ _LOADED: OrderedDict[str, ClaimModel | EntityModel] = OrderedDict()
 _LOADED_MAX = 4
 
 
-def _cached(stored: StoredModel):
-    model = _LOADED.get(stored.sha256)
-    if model is not None:
-        _LOADED.move_to_end(stored.sha256)
-    return model
-
-
-def _remember(stored: StoredModel, model):
-    _LOADED[stored.sha256] = model
-    while len(_LOADED) > _LOADED_MAX:
-        _LOADED.popitem(last=False)
-    return model
-
-
 def load_claim_model(project: Project, stored: StoredModel) -> ClaimModel:
     """A stored claims model, read through ClaimModel.from_bytes (never pickle)."""
-    if stored.kind != "claims":
-        raise ValueError(f"model {stored.id} is a {stored.kind} model, not a claims model")
-    cached = _cached(stored)
-    if isinstance(cached, ClaimModel):
-        return cached
-    try:
-        return _remember(stored, ClaimModel.from_bytes(model_data(project, stored)))
-    except ClaimModelError as exc:
-        raise ModelStoreError(f"the project's claims model v{stored.version} cannot be used: {exc}") from None
+    return _load(project, stored, "claims", ClaimModel, ClaimModelError)
 
 
 def load_entity_model(project: Project, stored: StoredModel) -> EntityModel:
     """A stored entities model, read through EntityModel.from_bytes (never pickle)."""
-    if stored.kind != "entities":
-        raise ValueError(f"model {stored.id} is a {stored.kind} model, not an entities model")
-    cached = _cached(stored)
-    if isinstance(cached, EntityModel):
-        return cached
+    return _load(project, stored, "entities", EntityModel, EntityModelError)
+
+
+def _load(project: Project, stored: StoredModel, kind: str, cls, error: type[Exception]):
+    if stored.kind != kind:
+        raise ValueError(f"model {stored.id} is a {stored.kind} model, not a {kind} model")
+    model = _LOADED.get(stored.sha256)
+    if isinstance(model, cls):
+        _LOADED.move_to_end(stored.sha256)
+        return model
     try:
-        return _remember(stored, EntityModel.from_bytes(model_data(project, stored)))
-    except EntityModelError as exc:
-        raise ModelStoreError(f"the project's entities model v{stored.version} cannot be used: {exc}") from None
+        model = cls.from_bytes(model_data(project, stored))
+    except error as exc:
+        raise ModelStoreError(f"the project's {kind} model v{stored.version} cannot be used: {exc}") from None
+    _LOADED[stored.sha256] = model
+    while len(_LOADED) > _LOADED_MAX:
+        _LOADED.popitem(last=False)
+    return model
 
 
 def store_model(project: Project, trained: TrainedModel, *, use: bool = False) -> StoredModel:

@@ -67,19 +67,9 @@ class ClaimInfo:
 
 
 @dataclass
-class RelatedClaim:
-    """A claim in another article, with why it is related (each part of the score)."""
-    claim_id: int
-    document_id: int
-    document: str            # the article's title, else its name
-    date: str | None
-    outlet: str | None       # who published the article (documents.source)
-    source_name: str | None  # who the claim is attributed to (registry entry, else its span)
-    source_id: int | None
-    reliability: str | None  # the registry entry's grade
-    credibility: int | None
-    stance: str | None
-    status: str
+class RelatedClaim(ClaimInfo):
+    """A claim in another article (what lists show about it), with why it is related (each
+    part of the score)."""
     snippet: str             # the claim's content
     score: float
     text_score: float
@@ -89,8 +79,13 @@ class RelatedClaim:
     days_apart: int | None = None
     link: str | None = None  # the kind of link the two claims already have
 
+    @property
+    def claim_id(self) -> int:
+        return self.id
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        fields = asdict(self)
+        return {"claim_id": fields.pop("id"), **fields}
 
 
 def claim_content(project: Project, claim_id: int) -> str | None:
@@ -205,10 +200,7 @@ def related_claims(project: Project, claim_id: int, k: int = 10, *, exhaustive: 
     for neg, _rank, cid, text, ent, when, days, shared_names in best:
         i = infos[cid]
         out.append(RelatedClaim(
-            claim_id=cid, document_id=i.document_id, document=i.document, date=i.date,
-            outlet=i.outlet, source_name=i.source_name, source_id=i.source_id,
-            reliability=i.reliability, credibility=i.credibility, stance=i.stance, status=i.status,
-            snippet=contents.get(cid, ""), score=-neg, text_score=round(text, 6),
+            **vars(i), snippet=contents.get(cid, ""), score=-neg, text_score=round(text, 6),
             entity_score=round(ent, 6), date_score=round(when, 6),
             shared_entities=shared_names, days_apart=days, link=links.get(cid)))
     return out

@@ -18,14 +18,12 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QGridLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +42,7 @@ from storage.claims_query import (
     claim_rows,
 )
 from storage.project import Project
+from ui.tables import row_table
 
 PAGE = 200
 MAX_PAGES = 40
@@ -192,18 +191,8 @@ class ClaimsView(QDialog):
         self.count = QLabel()
         self.count.setTextFormat(Qt.PlainText)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setTabKeyNavigation(False)
-        vh = self.table.verticalHeader()
-        vh.setVisible(False)
-        vh.setSectionResizeMode(QHeaderView.Fixed)  # no per-row measuring: 250,000 rows stay cheap
-        vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table = row_table(self.model)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         hh = self.table.horizontalHeader()
         for col, width in enumerate((190, 84, 150, 40, 44, 64, 90, 72)):
             hh.setSectionResizeMode(col, QHeaderView.Interactive)

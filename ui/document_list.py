@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from annotation.model import DOC_STATUSES
 from storage.project import DocumentRow, Project
+from ui.tables import row_table
 
 PAGE = 200          # rows read per query
 MAX_PAGES = 40      # pages kept in memory: 8,000 rows around wherever the user scrolled
@@ -176,19 +176,9 @@ class DocumentList(QWidget):
         self.label.addItem("Any label", None)
         self.count = QLabel()
         self.count.setTextFormat(Qt.PlainText)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setTabKeyNavigation(False)
+        self.table = row_table(self.model)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
-        vh = self.table.verticalHeader()
-        vh.setVisible(False)
-        vh.setSectionResizeMode(QHeaderView.Fixed)  # no per-row measuring: 100,000 rows stay cheap
-        vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.Stretch)
         for col, width in ((1, 70), (2, 78), (3, 70), (4, 38)):
