@@ -214,7 +214,9 @@ class EntityModel:
         if (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)
                 or not isinstance(base_name, str) or not isinstance(base_model, str)):
             raise EntityModelError("the entity model is damaged (its header is incomplete)")
-        provenance = header.get("provenance") if isinstance(header.get("provenance"), dict) else {}
+        provenance = header.get("provenance")
+        if not isinstance(provenance, dict):
+            provenance = {}
         return cls(data[len(MAGIC) + 8 + n:], labels, base_name, base_model, provenance)
 
     @property
@@ -222,7 +224,7 @@ class EntityModel:
         return hashlib.sha256(self.ner).hexdigest()[:16]
 
 
-_PIPELINES: OrderedDict[tuple[str, str], object] = OrderedDict()
+_PIPELINES: OrderedDict[tuple[str, str, bool], object] = OrderedDict()  # (base, digest, parse)
 
 
 def entity_pipeline(model: EntityModel, *, parse: bool = True):
