@@ -22,6 +22,7 @@ from typing import Any
 
 from annotation.claim_model import MIN_TRAINING_DOCUMENTS as MIN_CLAIM_DOCUMENTS
 from annotation.claim_model import (
+    Attribution,
     ClaimExample,
     ClaimModel,
     NotEnoughData,
@@ -132,7 +133,8 @@ def _collect_claims(conn, docs: dict, data: DecidedData) -> None:
     for doc_id in sorted(set(by_doc) | set(done)):
         ref, status, text = docs[doc_id]
         rows = _first_annotator(by_doc.get(doc_id, []), 2, 3)
-        atts, negs = [], []
+        atts: list[Attribution] = []
+        negs: list[Attribution] = []
         for _d, st, _origin, _who, *parts in rows:
             att = attribution(*(spans.get(sid) for sid in parts))
             if att.cue is None and att.content is None:
