@@ -25,11 +25,15 @@ import struct
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .claim_model import NotEnoughData
 from .pipeline import NER_ONLY_DISABLE, model_version
 from .progress import Progress, ShouldCancel, stop_if_cancelled
 from .scoring import PRF
+
+if TYPE_CHECKING:
+    from spacy.matcher import PhraseMatcher
 
 FORMAT = "credence-entity-model"
 VERSION = 1
@@ -99,7 +103,7 @@ class EntityDecisions:
                 best[text] = score
         self.labels: dict[str, str] = {t: s[2] for t, s in best.items()
                                        if any(c.isupper() or c.isdigit() for c in t)}
-        self._matchers: dict[int, object] = {}
+        self._matchers: dict[int, PhraseMatcher] = {}
 
     def __bool__(self) -> bool:
         return bool(self.labels or self.blocked)
@@ -113,7 +117,7 @@ class EntityDecisions:
             h.update(f"B\0{t}\0{lab}\n".encode())
         return h.hexdigest()[:12]
 
-    def _matcher(self, nlp):
+    def _matcher(self, nlp) -> PhraseMatcher:
         """A PhraseMatcher over the decided texts (tokens as the pipeline makes them); `nlp` is
         a pipeline or a tokenizer."""
         key = id(nlp.vocab)
