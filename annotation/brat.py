@@ -27,7 +27,7 @@ def parse_ann(text: str, ann: str, annotator: str | None = None
     spans: list[SpanRecord] = []
     claims: list[ClaimRecord] = []
     problems: list[str] = []
-    keys: set[str] = set()
+    keys: set[str | None] = set()
     events: list[tuple[int, str, list[str]]] = []
     for n, line in enumerate(ann.splitlines(), start=1):
         line = line.rstrip("\r")
@@ -93,7 +93,7 @@ def _squash(s: str) -> str:
     return " ".join(s.split())
 
 
-def _parse_e(n: int, key: str, args: list[str], keys: set[str], annotator: str | None,
+def _parse_e(n: int, key: str, args: list[str], keys: set[str | None], annotator: str | None,
              problems: list[str]) -> list[ClaimRecord]:
     roles: dict[str, str] = {}
     contents: list[str] = []
@@ -157,8 +157,10 @@ def write_ann(text: str, spans: list[SpanRecord], claims: list[ClaimRecord]) -> 
         labels[key] = span.label
         by_key[key] = span
     for e, claim in enumerate(claims, start=1):
-        trigger = ids.get(claim.attribution) if claim.attribution else None
-        trigger_label = labels.get(claim.attribution) if trigger else None
+        trigger = trigger_label = None
+        if claim.attribution:
+            trigger = ids.get(claim.attribution)
+            trigger_label = labels.get(claim.attribution) if trigger else None
         if trigger is None and claim.cue in by_key:
             cue = by_key[claim.cue]
             trigger_label = "Attribution" if claim.source in ids else "Attribution-no-source"

@@ -119,4 +119,6 @@ def join_docs(docs: list) -> Any:
     """One Doc of consecutive chunk Docs, its text exactly theirs joined (nothing inserted);
     the tensors (tok2vec's output, large and not needed afterwards) are left out."""
     from spacy.tokens import Doc
-    return Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor", "user_data"])
+    # spaCy's doc.pyi leaves out from_docs' keyword `exclude` (doc.pyx has it since 3.3).
+    return Doc.from_docs(docs, ensure_whitespace=False,
+                         exclude=["tensor", "user_data"])  # type: ignore[call-arg]

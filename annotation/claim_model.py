@@ -39,6 +39,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -60,6 +61,9 @@ from .cues import ADDRESSEE_VERBS, builtin_keys, builtin_lexicon
 from .pipeline import model_version
 from .progress import Progress, ShouldCancel, stop_if_cancelled
 from .scoring import MODES, PRF, pieces, score
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 FORMAT = "credence-claim-model"
 VERSION = 1
@@ -217,7 +221,7 @@ class Logistic:
         if dense is not None:
             if not all(isinstance(p, list) and len(p) == len(dense) for p in parts):
                 raise TypeError("dense weights damaged")
-            parts = [[float(x) for x in p] for p in parts]
+            parts = [[float(x) for x in p] for p in parts if isinstance(p, list)]  # all are lists
         return cls(bias=float(data["bias"]), weights={str(f): float(w) for f, w in zip(names, weights)},
                    dense=parts[0], dense_mean=parts[1], dense_scale=parts[2])
 
@@ -258,7 +262,7 @@ def fit_logistic(rows: Sequence[list[str]], labels: Sequence[float], *,
         scale = X.std(axis=0) + 1e-6
         X = (X - mean) / scale
     w, b = np.zeros(d), 0.0
-    v_w = np.zeros(X.shape[1]) if X is not None else None
+    v_w = np.zeros(X.shape[1] if X is not None else 0)  # used only with X
     adam = _Adam([w.shape, (1,)] + ([v_w.shape] if X is not None else []))
     for _ in range(iterations if n else 0):
         z = b + np.bincount(ra, weights=w[ca], minlength=n)
@@ -449,7 +453,7 @@ def extent_features(doc, cand: CueCandidate, x, ids: set[int]) -> list[str]:
 _PREMODIFIERS = ("det", "amod", "compound", "poss", "nummod", "quantmod", "nmod", "advmod", "case")
 
 
-def _unit(doc, j: int, step: int, end: int) -> tuple[int, int, object]:
+def _unit(doc, j: int, step: int, end: int) -> tuple[int, int, Token]:
     """The stretch a cue grows over next: one token, or to the right a noun phrase's
     pre-modifiers with their noun ("released [a statement]"), represented by the noun."""
     x = doc[j]
@@ -822,9 +826,8 @@ class _Teacher:
             return 0
         # The right reading is the one closest to the decided part (several may overlap it).
         fits = [_fit_to(self._span(cand, opt), gold) for opt in options]
-        right = max(range(len(options)), key=lambda k: (fits[k], -k))
-        if fits[right] < 0.5:
-            right = None
+        best = max(range(len(options)), key=lambda k: (fits[k], -k))
+        right = None if fits[best] < 0.5 else best
         for k, opt in enumerate(options):
             if opt.tokens:
                 self.reading_rows.append((option_features(doc, cand, options, k), int(k == right)))
@@ -852,7 +855,7 @@ def _fit_to(span: tuple[int, int] | None, gold: list[tuple[int, int]]) -> float:
 class _Prepared:
     """Everything learning needs from one parsed example, computed once (folds reuse it)."""
     cue_rows: list[list[str]]
-    cue_vecs: object  # np.ndarray (one row per cue row) or None without Doc.tensor
+    cue_vecs: np.ndarray | None  # one row per cue row; None without Doc.tensor
     cue_labels: list[int]
     cue_weights: list[float]
     extent_rows: list[tuple[list[str], int]]
@@ -926,15 +929,19 @@ def _extent_rows(doc, cand: CueCandidate, inside: set[int]) -> list[tuple[list[s
 def _fit(prep: Sequence[_Prepared], ids: Sequence[int], threshold: float,
          provenance: dict | None = None) -> ClaimModel:
     """Fit the three regressions and the object table on the prepared examples `ids`."""
-    rows, labels, weights, vecs = [], [], [], []
+    rows: list[list[str]] = []
+    labels: list[int] = []
+    weights: list[float] = []
+    vecs: list[np.ndarray | None] = []
     for i in ids:
         rows += prep[i].cue_rows
         labels += prep[i].cue_labels
         weights += prep[i].cue_weights
         vecs.append(prep[i].cue_vecs)
     widths = {v.shape[1] for v in vecs if v is not None}
-    dense = (np.concatenate(vecs) if USE_TENSOR and rows and len(widths) == 1
-             and all(v is not None for v in vecs) else None)
+    present = [v for v in vecs if v is not None]
+    dense = (np.concatenate(present) if USE_TENSOR and rows and len(widths) == 1
+             and len(present) == len(vecs) else None)
     cue = fit_logistic(rows, labels, weights=weights, vectors=dense)
     ext = [r for i in ids for r in prep[i].extent_rows]
     extent = fit_logistic([f for f, _ in ext], [y for _, y in ext])
@@ -990,7 +997,7 @@ def _add_scores(total: dict[str, dict[str, PRF]], found: list[ClaimSuggestion],
                 ex: ClaimExample) -> None:
     pred = {"cue": [[s.cue] for s in found], "source": [[s.source] for s in found if s.source],
             "content": [[s.content] for s in found if s.content]}
-    gold = {r: [list(a.part(r)) for a in ex.attributions if a.part(r)] for r in ROLES}
+    gold = {r: [list(p) for a in ex.attributions if (p := a.part(r))] for r in ROLES}
     for m in MODES:
         for r in ROLES:
             total[m][r] += score(pred[r], gold[r], m)

@@ -16,9 +16,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .cues import builtin_lexicon
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 SURE_CUE = 0.6  # a cue this sure stands even when neither its source nor its content is found
 QUOTES = "\"'“”‘’«»„‟`"
@@ -41,8 +44,8 @@ class ClaimSuggestion:
 @dataclass
 class CueCandidate:
     """A token that could be a cue, with the tokens of its cue span and its lexicon key."""
-    head: object  # spacy Token
-    tokens: list
+    head: Token
+    tokens: list[Token]
     key: str
     score: float = 1.0  # how sure the decider is that this is a cue (1.0 for a lexicon)
 
@@ -59,8 +62,8 @@ class Decision:
     """
     kind: str
     cue: CueCandidate
-    anchor: object  # spacy Token: the head of the part being built
-    child: object   # spacy Token: the dependent in question
+    anchor: Token  # the head of the part being built
+    child: Token   # the dependent in question
     default: bool   # what the rules alone would do
     tokens: tuple[int, int] | None = None  # the tokens in question [first, last]: else child's subtree
 
@@ -72,7 +75,11 @@ class Decision:
 
 class CueDecider(Protocol):
     """What claim detection asks of a cue lexicon or a learned claim model."""
-    learned: bool  # a learned decider: quotations whole, candidates of every kind
+
+    @property
+    def learned(self) -> bool:
+        """A learned decider: quotations whole, candidates of every kind."""
+        ...
 
     def accept(self, doc, candidates: list[CueCandidate]) -> list[CueCandidate]:
         """The candidates that are cues, each with its cue tokens (grown to the cue's extent)."""
@@ -332,11 +339,11 @@ def source_options(doc, cand: CueCandidate, decider: CueDecider, anchor=None) ->
     return options
 
 
-def _in_paragraph(tokens, t):
+def _in_paragraph(tokens: list[Token] | None, t: Token) -> list[Token] | None:
     """The run of tokens between line breaks that lies closest to t."""
     if not tokens or not any("\n" in x.text for x in tokens):
         return tokens
-    runs: list[list] = [[]]
+    runs: list[list[Token]] = [[]]
     for x in tokens:
         if "\n" in x.text:
             runs.append([])
@@ -672,7 +679,7 @@ def _np(t, stop=None, left_only: bool = False, ask=None):
         if commas:
             tokens = [x for x in tokens if x.i > max(commas)]
     else:
-        skip = set()
+        skip: set[int] = set()
         for c in t.children:
             if stop is not None and c.i == stop.i:
                 skip.update(x.i for x in c.subtree)

@@ -25,11 +25,15 @@ import struct
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .claim_model import NotEnoughData
 from .pipeline import NER_ONLY_DISABLE, model_version
 from .progress import Progress, ShouldCancel, stop_if_cancelled
 from .scoring import PRF
+
+if TYPE_CHECKING:
+    from spacy.matcher import PhraseMatcher
 
 FORMAT = "credence-entity-model"
 VERSION = 1
@@ -99,7 +103,7 @@ class EntityDecisions:
                 best[text] = score
         self.labels: dict[str, str] = {t: s[2] for t, s in best.items()
                                        if any(c.isupper() or c.isdigit() for c in t)}
-        self._matchers: dict[int, object] = {}
+        self._matchers: dict[int, PhraseMatcher] = {}
 
     def __bool__(self) -> bool:
         return bool(self.labels or self.blocked)
@@ -113,7 +117,7 @@ class EntityDecisions:
             h.update(f"B\0{t}\0{lab}\n".encode())
         return h.hexdigest()[:12]
 
-    def _matcher(self, nlp):
+    def _matcher(self, nlp) -> PhraseMatcher:
         """A PhraseMatcher over the decided texts (tokens as the pipeline makes them); `nlp` is
         a pipeline or a tokenizer."""
         key = id(nlp.vocab)
@@ -214,7 +218,9 @@ class EntityModel:
         if (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)
                 or not isinstance(base_name, str) or not isinstance(base_model, str)):
             raise EntityModelError("the entity model is damaged (its header is incomplete)")
-        provenance = header.get("provenance") if isinstance(header.get("provenance"), dict) else {}
+        provenance = header.get("provenance")
+        if not isinstance(provenance, dict):
+            provenance = {}
         return cls(data[len(MAGIC) + 8 + n:], labels, base_name, base_model, provenance)
 
     @property
@@ -222,7 +228,7 @@ class EntityModel:
         return hashlib.sha256(self.ner).hexdigest()[:16]
 
 
-_PIPELINES: OrderedDict[tuple[str, str], object] = OrderedDict()
+_PIPELINES: OrderedDict[tuple[str, str, bool], object] = OrderedDict()  # (base, digest, parse)
 
 
 def entity_pipeline(model: EntityModel, *, parse: bool = True):

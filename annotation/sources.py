@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeGuard
 
 _POSSESSIVE = re.compile(r"['’`]s?\b", re.UNICODE)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -192,7 +193,7 @@ class NameIndex:
         if not (words & self._words or acronym or self._short_acronyms):
             return None  # no word in common with any known name, and no initials to compare
 
-        def hit(found: tuple[int, str] | None) -> bool:
+        def hit(found: tuple[int, str] | None) -> TypeGuard[tuple[int, str]]:
             return found is not None and found[0] != exclude
 
         # 1. Text glued to a known name at a bracket, slash, quote or dash.

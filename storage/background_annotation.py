@@ -70,7 +70,7 @@ def next_batch(project: Project, *, max_chars: int | None = None,
     size = 0
     rows = project.conn.execute(
         f"SELECT id, length(text) {_PENDING} ORDER BY id LIMIT ?", (max_documents,)).fetchall()
-    chosen = []
+    chosen: list[int] = []
     for doc_id, length in rows:
         if chosen and size + length > max_chars:
             break

@@ -127,7 +127,7 @@ def claim_rows(project: Project, ids: list[int]) -> list[ClaimRow | None]:
 def _query(columns: str, flt: ClaimFilter, needs: frozenset[str]) -> tuple[str, list[Any]]:
     where: list[str] = []
     args: list[Any] = []
-    needs = set(needs)
+    joins = set(needs)
     if flt.status and flt.status != NOT_REJECTED:
         if flt.status not in STATUSES:
             raise ValueError(f"unknown status {flt.status!r}")
@@ -183,15 +183,15 @@ def _query(columns: str, flt: ClaimFilter, needs: frozenset[str]) -> tuple[str, 
     if flt.date_from:
         where.append(f"{_DAY} >= ?")
         args.append(flt.date_from)
-        needs.add("d")
+        joins.add("d")
     if flt.date_to:
         where.append(f"{_DAY} <= ?")
         args.append(flt.date_to)
-        needs.add("d")
+        joins.add("d")
     sql = f"SELECT {columns} FROM claims c"
-    if "d" in needs:
+    if "d" in joins:
         sql += " JOIN documents d ON d.id = c.document_id"
-    if "src" in needs:
+    if "src" in joins:
         sql += " LEFT JOIN sources src ON src.id = c.source_id"
     if where:
         sql += " WHERE " + " AND ".join(where)

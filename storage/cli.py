@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from annotation import limits
 from annotation.pipeline import ModelNotInstalled
@@ -58,7 +58,7 @@ def _parser(prog: str = "python main.py") -> argparse.ArgumentParser:
                     "Without a command, opens the desktop app (optionally on PROJECT).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     # Commands that write record who ran them (default: the name set in the app, else the OS user).
-    who = argparse.ArgumentParser(add_help=False)
+    who = _Parser(add_help=False)  # a parent: only its arguments are copied
     who.add_argument("--annotator", metavar="NAME",
                      help="the analyst this is recorded under (default: the name set in the app, "
                           "else the OS user name)")
@@ -273,7 +273,7 @@ def _cmd_stats(args) -> int:
     _require_project(args.project)
     with Project(args.project, readonly=True) as project:
         c = project.counts()
-        data = {
+        data: dict[str, Any] = {
             "documents": c.documents, "documents_by_status": c.documents_by_status,
             "spans": sum(sum(v.values()) for v in c.spans_by_label_status.values()),
             "spans_by_label": {k: sum(v.values()) for k, v in sorted(c.spans_by_label_status.items())},
@@ -454,7 +454,9 @@ def _cmd_train(args) -> int:
         for line in report.lines():
             print(line)
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
-        for result in report.trained():
+        for result in report.results:
+            if result.trained is None:  # refused: nothing to store
+                continue
             use = args.use or (interactive and _confirm(
                 f"Use the new {result.kind} model from now on? [y/N] "))
             stored = store_model(project, result.trained, use=use)

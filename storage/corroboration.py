@@ -273,7 +273,7 @@ def _keys(project: Project, info: ClaimInfo, content: str,
         keys.append(("entry", info.source_id))
     elif info.source_name:
         keys.append(_name_key(project, info.source_name, names))
-    if _norm(info.outlet):
+    if info.outlet and _norm(info.outlet):
         keys.append(_name_key(project, info.outlet, names))
     words = fingerprint(content)
     if words.count(" ") + 1 >= SYNDICATED_MIN_WORDS:

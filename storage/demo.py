@@ -8,6 +8,7 @@ which a later start continues. `build_demo` (the `demo-project` command) does bo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 from annotation.progress import Progress
 from storage.importer import import_paths
@@ -17,8 +18,17 @@ from storage.project import Project
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 SAMPLE = Path(__file__).resolve().parent / "sample" / "sample-article.txt"
-FAKES_MAPPING = dict(text_column="article_content", title_column="article_title",
-                     meta_columns=["source", "date", "location", "labels"])
+
+
+class CsvColumns(TypedDict):
+    """Which CSV columns `import_paths` reads (its keyword arguments of the same names)."""
+    text_column: str
+    title_column: str
+    meta_columns: list[str]
+
+
+FAKES_MAPPING = CsvColumns(text_column="article_content", title_column="article_title",
+                            meta_columns=["source", "date", "location", "labels"])
 # Set in the project once every article is imported (the import is one transaction each, and
 # re-importing adds nothing: a first run killed half-way is completed at the next start).
 PREPARED = "demo_prepared"

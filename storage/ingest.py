@@ -303,7 +303,7 @@ def _add_sighting(project: Project, doc_id: int, doc: NewDocument, imported_from
                                   " WHERE document_id = ?", (doc_id,)):
         if key == tuple(r):
             return
-    project.db["sightings"].insert({"document_id": doc_id, "name": doc.name, "title": doc.title,
+    project.db.table("sightings").insert({"document_id": doc_id, "name": doc.name, "title": doc.title,
                                     "source": doc.source, "url": doc.url, "date": doc.date,
                                     "meta": meta, "imported_from": imported_from,
                                     "imported_at": stamp})

@@ -197,7 +197,7 @@ def store_model(project: Project, trained: TrainedModel, *, use: bool = False) -
     with project.atomic():
         version = project.conn.execute("SELECT coalesce(max(version), 0) + 1 FROM models WHERE kind = ?",
                                        (trained.kind,)).fetchone()[0]
-        model_id = project.db["models"].insert({
+        model_id = project.db.table("models").insert({
             "kind": trained.kind, "version": version, "format": trained.format,
             "base_model": trained.base_model, "documents": trained.documents,
             "decisions": trained.decisions,
@@ -205,6 +205,8 @@ def store_model(project: Project, trained: TrainedModel, *, use: bool = False) -
             "provenance": json.dumps(trained.provenance, ensure_ascii=False, sort_keys=True),
             "data": data, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
             "in_use": 0, "created_at": now(), "created_by": project.who, "used_at": None}).last_pk
+        if model_id is None:  # sqlite-utils sets it after every insert
+            raise ModelStoreError("the model was not stored")
         project.log_events([{"action": "store model", "entity": "models", "entity_id": model_id,
                              "document_id": None, "before": None,
                              "after": {"kind": trained.kind, "version": version,

@@ -1,6 +1,7 @@
 """Pre-annotation: run the spaCy model over documents and store its suggestions, all or nothing."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,7 +194,7 @@ def _store_entities(project: Project, doc_id: int, doc, run: ModelRun, stamp: st
                     summary: AnnotateSummary, labels_seen: set[str]) -> int:
     """Store this run's entity suggestions for one document, replacing undecided ones of an
     earlier run that it does not make again; returns how many were added."""
-    wanted = {}
+    wanted: dict[tuple[int, int, str], tuple[str | None, bool]] = {}
     for sug in run.entities(doc):
         wanted.setdefault((sug.start, sug.end, sug.label),
                           (run.decided_tag if sug.decided else run.entity_tag, sug.decided))
@@ -240,14 +241,14 @@ def _reconcile_entities(project: Project, doc_id: int,
                     "origin": "model", "status": "suggested", "model": tag,
                     "created_at": stamp, "updated_at": stamp})
     if out:
-        project.db["spans"].insert_all(out, batch_size=1000)
+        project.db.table("spans").insert_all(out, batch_size=1000)
     return len(out)
 
 
 DECISIONS_APPLIED = "entity_decisions_applied"  # meta: the decisions annotation last applied
 
 
-def refresh_decisions(project: Project, run: ModelRun, *, skip: set[int] = frozenset(),
+def refresh_decisions(project: Project, run: ModelRun, *, skip: AbstractSet[int] = frozenset(),
                       stamp: str | None = None, summary: AnnotateSummary | None = None,
                       labels_seen: set[str] | None = None,
                       should_cancel: ShouldCancel | None = None) -> list[int]:
@@ -280,13 +281,13 @@ def refresh_decisions(project: Project, run: ModelRun, *, skip: set[int] = froze
         tags = {(s, e, lab): tag for _sid, s, e, lab, tag in rows}
         base = next((t for t in tags.values() if t and not t.endswith("+decisions")), run.entity_tag)
         doc = tok(project.document_text(doc_id))
-        wanted = {}
+        wanted: dict[tuple[int, int, str], tuple[str | None, bool]] = {}
         for sug in run.decisions.apply(doc, tok, [(s, e, lab) for _sid, s, e, lab, _t in rows]):
             key = (sug.start, sug.end, sug.label)
             wanted.setdefault(key, (f"{base}+decisions", True) if sug.decided and key not in tags
                               else (None, sug.decided))
         _reconcile_entities(project, doc_id, wanted, stamp, summary, labels_seen)
-    project.db["meta"].upsert({"key": DECISIONS_APPLIED, "value": fingerprint}, pk="key")
+    project.db.table("meta").upsert({"key": DECISIONS_APPLIED, "value": fingerprint}, pk="key")
     return ids
 
 
@@ -351,7 +352,7 @@ def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, versi
         for role, rng in (("Content", sug.content), ("Cue", sug.cue), ("Source", sug.source)):
             if rng is None or rng[0] >= rng[1]:
                 continue
-            ids[role] = project.db["spans"].insert({
+            ids[role] = project.db.table("spans").insert({
                 "document_id": doc_id, "start": rng[0], "end": rng[1], "label": role,
                 "origin": "model", "status": "suggested", "model": version,
                 "created_at": stamp, "updated_at": stamp}).last_pk
@@ -359,7 +360,7 @@ def _store_claims(project: Project, doc_id: int, doc, detector: _Detector, versi
             continue
         # The source the model proposes stays with the claim (its source span) as a candidate:
         # the registry holds only what an analyst confirmed (accepting the claim registers it).
-        project.db["claims"].insert({
+        project.db.table("claims").insert({
             "document_id": doc_id,
             **{CLAIM_PART_COLUMNS[role]: span_id for role, span_id in ids.items()},
             "source_id": None, "origin": "model", "status": "suggested", "model": version,

@@ -33,7 +33,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Colours chosen for legibility on a white page; keys 1-9/0 relabel in the review view.
 # The entity labels are the default model's (OntoNotes) scheme, and MISC.
-DEFAULT_LABELS: list[tuple[str, str, str, str]] = [
+DEFAULT_LABELS: list[tuple[str, str, str, str | None]] = [
     # name, kind, colour, key
     ("PERSON", "entity", "#f4a6a6", "1"),
     ("ORG", "entity", "#9fc5f8", "2"),
@@ -292,13 +292,13 @@ class Project:
         self._set_journal()
         schema.migrate(self.conn, 0)
         with self.atomic():
-            self.db["meta"].insert_all([
+            self.db.table("meta").insert_all([
                 {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
                 {"key": "app_version", "value": APP_VERSION},
                 {"key": "created_at", "value": now()},
                 {"key": "model", "value": DEFAULT_MODEL},
             ])
-            self.db["labels"].insert_all(
+            self.db.table("labels").insert_all(
                 {"name": n, "kind": k, "colour": c, "key": key} for n, k, c, key in DEFAULT_LABELS)
 
     def close(self) -> None:
@@ -341,7 +341,7 @@ class Project:
 
     def set_setting(self, key: str, value: str | None) -> None:
         with self.atomic():
-            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+            self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     @property
     def model_name(self) -> str:
@@ -370,8 +370,8 @@ class Project:
         new = sorted(set(names) - known)
         if new:
             with self.atomic():
-                self.db["labels"].insert_all({"name": n, "kind": kind, "colour": _colour_for(n)}
-                                             for n in new)
+                self.db.table("labels").insert_all({"name": n, "kind": kind, "colour": _colour_for(n)}
+                                                   for n in new)
 
     # -- documents ------------------------------------------------------------------------------
     def document(self, doc_id: int) -> Document:
@@ -381,7 +381,9 @@ class Project:
             " status, meta FROM documents WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             raise ProjectError(f"no document {doc_id} in {self.path}")
-        return Document(*row[:9], json.loads(row[9]), row[10], json.loads(row[11]))
+        id_, name, title, source, url, date, raw_text, text, content_hash = row[:9]
+        return Document(id_, name, title, source, url, date, raw_text, text, content_hash,
+                        json.loads(row[9]), row[10], json.loads(row[11]))
 
     def document_text(self, doc_id: int) -> str:
         """The text the analyst reads (without the raw text and offset map `document` reads)."""
@@ -619,7 +621,7 @@ class Project:
     def log_events(self, events: list[dict[str, Any]]) -> None:
         """Append decisions to the audit log (inside the caller's transaction)."""
         at = now()
-        self.db["events"].insert_all(
+        self.db.table("events").insert_all(
             {"at": at, "who": self.who, **e,
              "before": _dump(e.get("before")), "after": _dump(e.get("after"))} for e in events)
 
@@ -629,7 +631,9 @@ _CLAIM_COLUMNS = ", ".join(f'"{c}"' for c in CLAIM_COLUMNS)
 
 
 def _span(r: tuple) -> Span:
-    return Span(*r[:9], json.loads(r[9]) if r[9] else None)
+    id_, document_id, start, end, label, origin, status, annotator, model = r[:9]
+    return Span(id_, document_id, start, end, label, origin, status, annotator, model,
+                json.loads(r[9]) if r[9] else None)
 
 
 def fts_query(text: str) -> str:

@@ -223,7 +223,8 @@ def _choose_terms(words: list[str], counts: dict[str, int], budget: int | None) 
     known = sorted((w for w in words if counts.get(w, 0) > 1), key=lambda w: (counts[w], w))
     if budget is None:
         return known
-    chosen, total = [], 0
+    chosen: list[str] = []
+    total = 0
     for w in known:
         if len(chosen) >= MAX_TERMS or (len(chosen) >= MIN_TERMS and total + counts[w] > budget):
             break

@@ -152,14 +152,15 @@ class Review:
         if "updated_at" in old:
             changed["updated_at"] = now()
         _write(self.project, table, key, changed)
-        self._current.writes.append(
-            _Change(table, key, {k: old[k] for k in changed}, changed, document_id))
+        self._wrote(_Change(table, key, {k: old[k] for k in changed}, changed, document_id))
 
     def _insert(self, table: str, row: dict[str, Any], document_id: int | None) -> int:
-        pk = self.project.db[table].insert(row).last_pk
+        pk = self.project.db.table(table).insert(row).last_pk
+        if pk is None:  # sqlite-utils sets it after every insert
+            raise ProjectError(f"no {table} row was inserted")
         key = {"id": pk} if _PK[table] == ("id",) else {k: row[k] for k in _PK[table]}
         full = self._row(table, key)
-        self._current.writes.append(_Change(table, key, None, full, document_id))
+        self._wrote(_Change(table, key, None, full, document_id))
         return pk
 
     def _delete(self, table: str, key: dict[str, Any], document_id: int | None) -> None:
@@ -167,7 +168,13 @@ class Review:
         if old is None:
             return
         _delete(self.project, table, key)
-        self._current.writes.append(_Change(table, key, old, None, document_id))
+        self._wrote(_Change(table, key, old, None, document_id))
+
+    def _wrote(self, change: _Change) -> None:
+        """Remember a row written by the current decision (rows are written only inside one)."""
+        if self._current is None:
+            raise RuntimeError("a row written outside `with Review.decision(...)`")
+        self._current.writes.append(change)
 
     # -- undo / redo ------------------------------------------------------------------------------
     @property
@@ -221,11 +228,13 @@ class Review:
                 after = json.loads(after_json) if after_json else None
                 old, new = (after, before) if backwards else (before, after)
                 key_source = new or old
+                if key_source is None:
+                    raise ProjectError(f"event of group {entry.group_id} has neither a before nor an after")
                 key = {k: key_source[k] for k in _PK[table]}
                 if new is None:
                     _delete(self.project, table, key)
                 elif old is None:
-                    self.project.db[table].insert(new, replace=True)
+                    self.project.db.table(table).insert(new, replace=True)
                 else:
                     _write(self.project, table, key, {k: v for k, v in new.items() if k not in key})
                 changes.add(table, _key_value(table, key), doc_id)
@@ -898,7 +907,7 @@ def find_or_create_source(project: Project, name: str, *, create: bool = True,
         pk = insert(new)
         if pk is not None:
             return pk
-    return project.db["sources"].insert(new).last_pk
+    return project.db.table("sources").insert(new).last_pk
 
 
 def _reliability(grade: str | None) -> str | None:

@@ -852,7 +852,7 @@ class ReviewModel:
         c = self._claim_or("Grading needs a current claim (J/K to one, or click its cue)")
         cor = self.corroboration()
         grade = cor.suggestion.grade if cor is not None else None
-        if grade is None:
+        if cor is None or grade is None:
             raise NothingToDo("No grade to suggest: " + (cor.suggestion.reason if cor else ""))
         if c.credibility == grade:
             raise NothingToDo(f"The claim is already graded {grade}")

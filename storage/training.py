@@ -22,6 +22,7 @@ from typing import Any
 
 from annotation.claim_model import MIN_TRAINING_DOCUMENTS as MIN_CLAIM_DOCUMENTS
 from annotation.claim_model import (
+    Attribution,
     ClaimExample,
     ClaimModel,
     NotEnoughData,
@@ -132,7 +133,8 @@ def _collect_claims(conn, docs: dict, data: DecidedData) -> None:
     for doc_id in sorted(set(by_doc) | set(done)):
         ref, status, text = docs[doc_id]
         rows = _first_annotator(by_doc.get(doc_id, []), 2, 3)
-        atts, negs = [], []
+        atts: list[Attribution] = []
+        negs: list[Attribution] = []
         for _d, st, _origin, _who, *parts in rows:
             att = attribution(*(spans.get(sid) for sid in parts))
             if att.cue is None and att.content is None:
@@ -222,6 +224,8 @@ class KindResult:
     def lines(self) -> list[str]:
         if self.refused:
             return [f"{self.kind}: not trained: {self.refused}"]
+        if self.trained is None:
+            raise ValueError(f"{self.kind}: a result neither trained nor refused")
         seen = (f"; the old model had learned from {self.held_out_seen_by_old} of them"
                 if self.held_out_seen_by_old else "")
         out = [(f"{self.kind}: learned from {self.trained.documents} documents, "
@@ -309,8 +313,9 @@ def train(project: Project, *, kinds: Sequence[str] = KINDS, nlp=None, n_process
     stop_if_cancelled(should_cancel, "training cancelled")
     nlp = nlp if nlp is not None else load_model(project.model_name)
     in_use = {k: model_in_use(project, k) for k in kinds}
-    old_claims = (load_claim_model(project, in_use["claims"]) if in_use.get("claims") else None)
-    old_entities = (load_entity_model(project, in_use["entities"]) if in_use.get("entities") else None)
+    claims_in_use, entities_in_use = in_use.get("claims"), in_use.get("entities")
+    old_claims = load_claim_model(project, claims_in_use) if claims_in_use else None
+    old_entities = load_entity_model(project, entities_in_use) if entities_in_use else None
     phases = _Phases(progress, {k: {"claims": 3.0, "entities": 2.0}[k] for k in kinds})
     results = []
     for kind in kinds:
