@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from annotation.brat import parse_ann
 from storage.export import export
 from storage.importer import import_paths
@@ -51,6 +53,7 @@ def test_polnear_dev_round_trips_through_the_project(project_path, tmp_path):
     assert compared == 84
 
 
+@pytest.mark.slow
 def test_polnear_train_imports_with_its_flaws_reported(project_path):
     train = shared_path("polnear-train")
     with Project(project_path) as p:

@@ -95,6 +95,7 @@ def test_default_model_is_the_learned_file_when_present(tmp_path, monkeypatch):
         default_claim_model()
 
 
+@pytest.mark.slow
 def test_train_on_a_train_subset(nlp, tmp_path):
     examples = examples_from_brat_dir(shared_path("polnear-train"), limit=12)
     model = train_claim_model(examples, nlp, folds=3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from storage.export import export
 from storage.importer import import_paths
 from storage.preannotate import annotate
@@ -64,6 +66,7 @@ def test_seed_article_import_review_export_read_back(project_path, tmp_path, nlp
     assert result.documents == 1
 
 
+@pytest.mark.slow
 def test_fakes_import_annotate_export_counts(project_path, tmp_path, nlp):
     csv_path = shared_path("fa-kes", "FA-KES-Dataset.csv")
     with Project(project_path) as p:

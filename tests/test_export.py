@@ -174,6 +174,7 @@ def test_spacy_docbin_reads_back(built, tmp_path, everything):
         assert d1.text[slice(*claim["cue"])] == "reported"
 
 
+@pytest.mark.slow
 def test_spacy_export_trains(built, tmp_path):
     """`spacy train` (NER only, offline config, a few steps) accepts the DocBin and writes a model."""
     project, _ = built
@@ -237,6 +238,7 @@ def assert_docbin_holds_the_stored_spans(project: Project, path: Path, everythin
         assert all(t.idx in edges and t.idx + len(t) in edges for t in doc)
 
 
+@pytest.mark.slow
 def test_docbin_holds_every_shape_of_span_on_fakes(project, nlp, tmp_path):
     """40 FA-KES articles: model entities, plus spans cutting into tokens, overlapping, edged by
     whitespace and discontinuous, claims, document labels."""
@@ -302,6 +304,7 @@ def _token_columns(nlp, text: str) -> list:
     return nlp(text).to_array([ORTH, NORM, IDX, SPACY]).tolist()
 
 
+@pytest.mark.slow
 def test_export_tokenizer_on_real_articles():
     """The exports' tokenizer (spacy.blank("en")'s, with a larger cache) gives every FA-KES
     article, the seed article and the PolNeAR dev texts the tokens of spacy.blank("en")."""

@@ -149,6 +149,7 @@ def fakes_project(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("everything", [True, False])
 @pytest.mark.parametrize("fmt,suffix", FORMATS)
 def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suffix, everything):

@@ -52,6 +52,7 @@ def _kill_when_wal_grows(cmd: list[str], path: Path, threshold: int, deadline: f
     return wal.stat().st_size
 
 
+@pytest.mark.slow
 def test_annotate_killed_half_way_leaves_the_project_as_before(tmp_path):
     path = _plain_project(tmp_path / "annotate.credence", 300)
     before = dump(path)

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and for
 KILLS = 100
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_no_acknowledged_decision(tmp_path, capsys):
     path = make_seed_project(tmp_path / "kill.credence", n_docs=8, rng=random.Random(3))
     harness = KillHarness(path, seed=2024)

@@ -2,6 +2,7 @@
 Python code points and Qt positions, and through normalisation, with no mismatch."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,6 +73,7 @@ def _check(raw: str, spans: list[tuple[float, float]]) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 @settings(max_examples=5000, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(raw=TEXTS, spans=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), max_size=4))

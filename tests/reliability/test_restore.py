@@ -180,6 +180,7 @@ def _restore_process(path: Path, backup: Path, at: str | None) -> subprocess.Pop
     return proc
 
 
+@pytest.mark.slow
 def test_a_restore_killed_at_any_instant_leaves_the_old_project_whole_or_the_restored_one(tmp_path):
     (tmp_path / "origin").mkdir()
     origin, backup, with_decisions = _project_with_committed_wal(tmp_path / "origin")
