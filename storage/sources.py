@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from annotation.model import Source
 from annotation.sources import (
     MATCH_KINDS,
     NameIndex,
@@ -20,14 +21,9 @@ from storage.project import Project
 
 
 @dataclass
-class RegistryEntry:
-    """One registry entry as the registry dialog and `sources` list it."""
-    id: int
-    name: str
-    norm_name: str
-    aliases: list[str]
-    reliability: str | None
-    note: str | None
+class RegistryEntry(Source):
+    """One registry entry as the registry dialog and `sources` list it: the source with its
+    claim counts."""
     accepted_claims: int   # accepted claims linked to it
     claims: int            # claims linked to it that are not rejected
 
