@@ -61,6 +61,10 @@ _SUBMENUS = {"grade_claim": "Credibility", "grade_source": "Source Reliability",
 BACK_STEPS = 50  # jumps G and the claims view remember for B
 
 
+DEFAULT_SIZE = (1400, 860)
+MIN_RESTORED_SIZE = (600, 400)  # a saved window smaller than this opens at the default size
+
+
 class MainWindow(QMainWindow):
     """One window on one project at a time; every decision is stored the moment it is made."""
 
@@ -148,10 +152,11 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         s = QSettings()
         geometry = s.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 860)
+        if geometry is None or not self.restoreGeometry(geometry) or (
+                self.width() < MIN_RESTORED_SIZE[0] or self.height() < MIN_RESTORED_SIZE[1]):
+            # First run, or a size saved on a small screen (or a window a window manager had
+            # shrunk): the default size.
+            self.resize(*DEFAULT_SIZE)
         state = s.value("window/splitter")
         if state is not None:
             self.splitter.restoreState(state)

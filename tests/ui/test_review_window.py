@@ -332,6 +332,7 @@ def test_a_locked_project_gives_one_message_and_changes_nothing(qtbot, window, t
 
 def test_recent_files_and_geometry_live_in_temporary_settings(qtbot, window, temp_settings, nlp):
     from ui.main_window import MainWindow
+    from ui.main_window import DEFAULT_SIZE
     w = window
     assert str(w.project.path.resolve()) in w.recent_files()
     w.resize(701, 503)
@@ -342,6 +343,13 @@ def test_recent_files_and_geometry_live_in_temporary_settings(qtbot, window, tem
     w2 = MainWindow(load_model=False, nlp=nlp)
     qtbot.addWidget(w2)
     assert (w2.width(), w2.height()) == (701, 503)
+    # A window saved tiny (a small virtual screen, a window manager that shrank it) opens at
+    # the default size instead of as a postage stamp.
+    w2.resize(536, 347)
+    w2.close()
+    w3 = MainWindow(load_model=False, nlp=nlp)
+    qtbot.addWidget(w3)
+    assert (w3.width(), w3.height()) == DEFAULT_SIZE
 
 
 def test_cheat_sheet_and_shortcuts_come_from_one_table(qtbot, window, artifacts):
