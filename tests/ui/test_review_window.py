@@ -331,8 +331,7 @@ def test_a_locked_project_gives_one_message_and_changes_nothing(qtbot, window, t
 
 
 def test_recent_files_and_geometry_live_in_temporary_settings(qtbot, window, temp_settings, nlp):
-    from ui.main_window import MainWindow
-    from ui.main_window import DEFAULT_SIZE
+    from ui.main_window import DEFAULT_SIZE, MainWindow
     w = window
     assert str(w.project.path.resolve()) in w.recent_files()
     w.resize(701, 503)
