@@ -19,6 +19,10 @@ from storage.ingest import store_documents
 from storage.project import Project
 from tests.test_export import build
 
+# Each test starts worker processes that import spaCy: the full suite runs them, the fast loop
+# keeps to the one-process export (tests/test_export*.py).
+pytestmark = pytest.mark.slow
+
 
 class Spy:
     """Counts what the workers did in this process's view: started, parts taken, dropped."""
@@ -149,7 +153,6 @@ def fakes_project(tmp_path_factory):
     return path
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("everything", [True, False])
 @pytest.mark.parametrize("fmt,suffix", FORMATS)
 def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suffix, everything):

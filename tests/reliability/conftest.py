@@ -21,7 +21,7 @@ CLI_ENV = dict(os.environ, CREDENCE_NO_BOOTSTRAP="1", PYTHONUNBUFFERED="1")
 # Tables whose content is the project; FTS shadow tables follow `documents`.
 USER_TABLES = ("meta", "documents", "sightings", "labels", "spans", "sources", "source_aliases",
                "source_not_same",
-               "claims", "claim_links", "doc_labels", "events")
+               "claims", "claim_links", "doc_labels", "events", "models")
 
 
 def run_cli(*args: str | os.PathLike, timeout: float = 120, **kw) -> subprocess.CompletedProcess:

@@ -21,6 +21,9 @@ from storage.review import Review
 from tests.reliability.conftest import CLI_ENV, ROOT, dump, integrity, row_counts, run_cli
 from tests.reliability.seed import article, make_seed_project
 
+# Hundreds of hostile inputs and processes: the full suite runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 
 def _plain_project(path: Path, n_docs: int, seed: int = 1) -> Path:
     rng = random.Random(seed)

@@ -7,11 +7,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from storage.backup import backup_dir, backup_on_open, list_backups, make_backup
 from storage.check import check_project
 from storage.project import Project
 from storage.review import Review
 from tests.reliability.conftest import dump, integrity, run_cli
+
+# Hundreds of hostile inputs and processes: the full suite runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
 
 
 def _age(path: Path, seconds: float) -> None:

@@ -18,6 +18,9 @@ from tests.reliability.bad_inputs import ACCEPTED, REFUSED, Fixture, fixtures
 from tests.reliability.conftest import dump
 from tests.reliability.seed import make_seed_project
 
+# Hundreds of hostile inputs and processes: the full suite runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 FIXTURES = fixtures()
 FIGURES: Counter = Counter()
 TEXT_FORMATS = ("txt", "html", "csv", "jsonl")

@@ -26,7 +26,9 @@ from storage.project import Project
 from tests.reliability.conftest import run_cli
 from tests.reliability.seed import make_seed_project
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev/zero are POSIX")
+# Hostile inputs and processes by the hundred: the full suite runs them, the fast loop does not.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev/zero are POSIX")]
 
 # Commands whose success with a valid project runs spaCy or rebuilds the demo: fuzzed with
 # hostile paths only (their normal runs have their own tests).

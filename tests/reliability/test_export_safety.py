@@ -24,6 +24,9 @@ from storage.export.files import WORK_PREFIX
 from storage.project import Project
 from tests.reliability.conftest import CLI_ENV, ROOT, dump, run_cli
 
+# Hundreds of hostile inputs and processes: the full suite runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 ALL = sorted(FORMATS)
 
 

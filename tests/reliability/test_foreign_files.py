@@ -16,6 +16,9 @@ from storage.project import Project, ProjectError
 from tests.reliability.conftest import folder_state, run_cli
 from tests.reliability.seed import make_seed_project
 
+# Hundreds of hostile inputs and processes: the full suite runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 REFUSED, SAFE = "refused", "safe"
 
 

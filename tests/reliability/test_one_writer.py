@@ -14,6 +14,9 @@ import pytest
 from storage.project import Project, ProjectLocked
 from tests.reliability.conftest import CLI_ENV, ROOT, run_cli
 
+# Hundreds of hostile inputs and processes: the full suite runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 HOLDER = textwrap.dedent("""
     import sys
     from storage.project import Project

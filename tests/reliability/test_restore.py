@@ -20,7 +20,9 @@ from storage.project import Project, ProjectError
 from tests.reliability.conftest import CLI_ENV, ROOT, dump, integrity, run_cli
 from tests.reliability.seed import make_seed_project
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+# Hostile inputs and processes by the hundred: the full suite runs them, the fast loop does not.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")]
 
 DECISIONS = 150
 
