@@ -126,9 +126,27 @@ class Review:
         return group
 
     def _after_write(self, changes: list[_Change]) -> None:
-        docs = {c.document_id for c in changes if c.document_id is not None}
-        if docs:
-            self.project.refresh_counts(docs)
+        """Keep the documents' list counts: moved by what each written row's status was and is
+        (a recount of a 160,000-span article took 80 ms a decision); `Project.refresh_counts`
+        is the reference, and `check` compares the two."""
+        deltas: dict[int, list[int]] = {}
+        for c in changes:
+            if c.document_id is None or c.table not in ("spans", "claims"):
+                continue
+            if c.before is not None and c.after is not None and "status" not in c.after:
+                continue  # an update that left the status as it was
+            old = c.before.get("status") if c.before is not None else None
+            new = c.after.get("status") if c.after is not None else None
+            d = deltas.setdefault(c.document_id, [0, 0, 0])
+            if c.table == "spans":
+                d[0] += _counted(new) - _counted(old)
+                d[1] += (new == "suggested") - (old == "suggested")
+            else:
+                d[2] += _counted(new) - _counted(old)
+        self.project.conn.executemany(
+            "UPDATE documents SET n_spans = n_spans + ?, n_suggested = n_suggested + ?,"
+            " n_claims = n_claims + ? WHERE id = ?",
+            [(*d, doc_id) for doc_id, d in deltas.items() if any(d)])
 
     def _row(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         where = " AND ".join(f'"{k}" = ?' for k in key)
@@ -962,6 +980,11 @@ def _delete(project: Project, table: str, key: dict[str, Any]) -> None:
 
 def _overlaps(rng: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(a < rng[1] and rng[0] < b for a, b in taken)
+
+
+def _counted(status: str | None) -> int:
+    """Whether a row of this status (None: no row) counts in n_spans / n_claims."""
+    return int(status is not None and status != "rejected")
 
 
 def _count(counter: dict[str, int], reason: str) -> None:

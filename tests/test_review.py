@@ -282,3 +282,57 @@ def test_apply_to_all_creates_nothing_inside_a_longer_suggestion(project):
     assert changes.count == 2 and changes.skipped == {"inside a longer suggestion": 1}
     assert [(s.start, s.status) for s in project.spans(1)] == [
         (0, "accepted"), (b, "suggested"), (text.rindex("Assad"), "accepted")]
+
+
+def test_list_counts_follow_every_kind_of_decision_as_a_recount_gives(project, nlp):
+    """Decisions move each article's counts (spans, suggestions left, claims) by what they
+    changed instead of recounting; after every decision, undo and redo the counts equal
+    `Project.refresh_counts`' recount, and `check` finds them sound."""
+    from storage.check import check_project
+    from storage.preannotate import annotate
+    store_documents(project, [NewDocument(TEXT, name="a"), NewDocument(
+        "Witnesses told Reuters that rebels shelled Aleppo. The army denied it, state media said.",
+        name="b")])
+    annotate(project, nlp=nlp)
+    review = Review(project)
+    counts = "SELECT id, n_spans, n_suggested, n_claims FROM documents ORDER BY id"
+
+    def same_as_a_recount() -> list[tuple]:
+        kept = rows(project, counts)
+        with project.atomic():
+            project.refresh_counts()
+        assert rows(project, counts) == kept
+        return kept
+
+    first = same_as_a_recount()
+    assert all(n_sugg > 0 for _id, _n, n_sugg, _c in first)
+    spans = {d: [s for s in project.spans(d) if s.status == "suggested"] for d in (1, 2)}
+    claims = [c for d in (1, 2) for c in project.claims(d)]
+    assert claims
+    steps = [
+        lambda: review.accept([spans[1][0].id]),
+        lambda: review.reject([spans[1][1].id, spans[2][0].id]),
+        lambda: review.reset([spans[1][1].id]),
+        lambda: review.relabel(spans[1][2].id, "LOC"),
+        lambda: review.create_span(1, 70, 77, "ORG"),
+        lambda: review.delete_span(spans[2][1].id),
+        lambda: review.apply_to_all(spans[1][0].id, "accept", scope="project"),
+        lambda: review.accept_claim(claims[0].id),
+        lambda: review.reject_claim(claims[-1].id),
+        lambda: review.grade_claim(claims[0].id, 2),
+        lambda: review.create_claim(1, content=(13, 28), cue=(8, 12), source=(0, 7)),
+        lambda: review.set_document_status(2, "done", resolve="reject"),
+    ]
+    seen = [first]
+    for step in steps:
+        step()
+        seen.append(same_as_a_recount())
+    while review.can_undo:
+        review.undo()
+        same_as_a_recount()
+    assert rows(project, counts) == first
+    while review.can_redo:
+        review.redo()
+        same_as_a_recount()
+    assert rows(project, counts) == seen[-1]
+    assert check_project(project.path) == []

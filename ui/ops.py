@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +36,14 @@ __all__ = ["Op", "Cancelled", "run_in_background", "load_model_in_background", "
            "show_message"]
 
 log = logging.getLogger(__name__)
+
+# The UI thread gives up the GIL around most Qt calls (PySide releases it) and must get it
+# back from the worker each time: with Python's default 5 ms switch interval a busy worker
+# (reading a long article, parsing a batch) makes every such call wait up to 5 ms, and a step
+# of a few dozen calls holds the window 100 ms and more. A shorter interval hands the GIL back
+# sooner; the worker pays a little more switching.
+GIL_SWITCH_INTERVAL_S = 0.0005
+sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 # How often the worker may post progress to the UI thread: more would flood its event queue.
