@@ -66,7 +66,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Token
 
 FORMAT = "credence-claim-model"
-VERSION = 1
+VERSION = 2  # 2: context features of cues (words nearby, reporting verbs above and in the
+             # sentence); a version-1 model reads as it is (it has no weights for them)
 ROLES = ("cue", "source", "content")
 MIN_TRAINING_DOCUMENTS = 5
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
@@ -74,7 +75,8 @@ NEGATIVE_WEIGHT = 3.0    # an analyst's explicit rejection counts more than an u
 MIN_FEATURE_COUNT = 2    # rarer features carry no weight: they would only memorise
 USE_TENSOR = False
 # Below this probability the best reading of a part is none (a wrong part costs precision).
-READING_FLOOR = {"source": 0.25, "content": 0.4}
+READING_FLOOR = {"source": 0.35, "content": 0.4}
+EXTENT_PROBABILITY = 0.6  # a word joins a cue this surely (cross-validated: cues are mostly short)
 MAX_EXTENT = 8           # tokens a cue may grow on each side of its head
 MAX_MODEL_BYTES = 512 * 1024 * 1024  # decompressed: larger is no model of ours
 
@@ -322,15 +324,17 @@ class DocInfo:
     def __init__(self, doc):
         n = len(doc)
         self.sent_start = [0] * n
+        self.sent_end = [0] * n
+        self.sent_index = [0] * n        # which sentence of the article
         self.in_quote = [False] * n      # an odd number of quote marks before it in its sentence
         self.sent_quote = [False] * n    # its sentence holds a quote mark
         self.headline = [False] * n      # its sentence reads like a headline
-        for sent in doc.sents:
+        self.sent_builtin = [0] * n      # words of its sentence the built-in lexicon knows
+        for index, sent in enumerate(doc.sents):
             marks = 0
-            words = caps = 0
+            words = caps = known = 0
             has_quote = False
             for x in sent:
-                self.sent_start[x.i] = sent.start
                 self.in_quote[x.i] = marks % 2 == 1
                 text = x.text
                 if text in QUOTES:
@@ -340,11 +344,16 @@ class DocInfo:
                 if x.is_alpha:
                     words += 1
                     caps += text[0].isupper()
+                known += f"{x.lemma_.lower()}|{x.pos_}" in _BUILTIN
             last = doc[sent.end - 1].text
             head = last not in ".!?\"”'’" and words >= 3 and caps >= 0.6 * words
             for i in range(sent.start, sent.end):
+                self.sent_start[i] = sent.start
+                self.sent_end[i] = sent.end
+                self.sent_index[i] = index
                 self.sent_quote[i] = has_quote
                 self.headline[i] = head
+                self.sent_builtin[i] = known
 
 
 def _vectors(doc, ids: list[int]):
@@ -410,7 +419,59 @@ def cue_features(doc, cand: CueCandidate, info: DocInfo | None = None) -> list[s
     f.append(f"first={t.i == info.sent_start[t.i]}")
     if info.headline[t.i]:
         f += ["headline", f"headline|pos={kind}"]
+    f += _context_features(doc, t, key, kind, info)
     return f
+
+
+def _context_features(doc, t, key: str, kind: str, info: DocInfo) -> list[str]:
+    """What surrounds a candidate: the words two and three away, quote marks close by, the
+    verbs it hangs from (a reporting verb above it), how many reporting verbs its sentence has
+    and where in the article and in the sentence it stands."""
+    n = len(doc)
+    i = t.i
+    f = []
+    for d in (2, 3):
+        if i + d < n:
+            f.append(f"k={key}|next{d}={doc[i + d].lower_}")
+        if i - d >= 0:
+            f.append(f"prev{d}={doc[i - d].lower_}|pos={kind}")
+    f.append(f"k={key}|bi={doc[i + 1].lower_ if i + 1 < n else '-'}_{doc[i + 2].lower_ if i + 2 < n else '-'}")
+    start, end = info.sent_start[i], info.sent_end[i]
+    rq = any(doc[j].text in QUOTES for j in range(i + 1, min(i + 4, end)))
+    lq = any(doc[j].text in QUOTES for j in range(max(start, i - 3), i))
+    f += [f"rq={rq}|pos={kind}", f"lq={lq}|pos={kind}", f"k={key}|rq={rq}", f"k={key}|lq={lq}"]
+    comp = next((c for c in t.children if c.dep_ in ("ccomp", "xcomp")), None)
+    if comp is not None:
+        f.append(f"comp_quote={any(x.text in QUOTES for x in comp.subtree)}")
+        f.append(f"comp_subj={any(c.dep_ in ('nsubj', 'nsubjpass') for c in comp.children)}|pos={kind}")
+    up = _ancestors(t, 3)
+    for k, (dep, h) in enumerate(up):
+        if f"{h.lemma_.lower()}|{h.pos_}" in _BUILTIN:
+            f += [f"anc{k}_builtin|{dep}", f"anc_builtin|pos={kind}"]
+            break
+    if up:
+        dep, h = up[0]
+        f.append(f"a1={h.lemma_.lower()}|{h.pos_}|pos={kind}")
+        if len(up) > 1:
+            f.append(f"a2={up[1][1].lemma_.lower()}|{up[1][0]}|{dep}")
+    others = info.sent_builtin[i] - (key in _BUILTIN)
+    f += [f"sent_builtin={min(others, 2)}|pos={kind}", f"k={key}|sent_builtin={min(others, 1)}",
+          f"sidx={min(info.sent_index[i], 5)}|pos={kind}", f"spos={min((i - start) // 4, 5)}|pos={kind}"]
+    if info.sent_quote[i]:
+        f.append(f"k={key}|sent_has_quote")
+    return f
+
+
+def _ancestors(t, n: int) -> list[tuple[str, object]]:
+    """(dependency label, head) of up to n steps from t towards the root."""
+    out = []
+    x = t
+    for _ in range(n):
+        if x.head.i == x.i:
+            break
+        out.append((x.dep_, x.head))
+        x = x.head
+    return out
 
 
 def _relation(x, ids: set[int]) -> str:
@@ -609,7 +670,7 @@ class ClaimModel:
         """The cue's tokens: the head grown over neighbours the extent model includes."""
         if cand.key.endswith("|PHRASE"):
             return cand.tokens
-        ids = grow_cue(doc, cand, lambda feats, lo, hi: self.extent.probability(feats) >= 0.5)
+        ids = grow_cue(doc, cand, lambda feats, lo, hi: self.extent.probability(feats) >= EXTENT_PROBABILITY)
         return [doc[i] for i in sorted(ids)]
 
     def dobj_is_content(self, key: str) -> bool:
@@ -763,22 +824,43 @@ def _top(doc, ids: list[int]) -> int | None:
     return top[0] if top else None
 
 
-def _align(doc, ex: ClaimExample) -> _Gold:
+_KIND_ORDER = {"VERB": 0, "NOUN": 1, "ADJ": 2}
+
+
+def _cue_head(doc, ids: list[int], heads: set[int]) -> int | None:
+    """The candidate a decided cue is learned at: its syntactic head when that is a candidate,
+    else the candidate highest in the tree within it ("was [critical] of", "'s [attacks] on",
+    "in [search] of"); without a candidate inside, the syntactic head (no candidate learns it)."""
+    s = set(ids)
+    inside = [i for i in ids if i in heads]
+    if not inside:
+        return _top(doc, ids)
+
+    def depth(i: int) -> int:
+        n, x = 0, doc[i]
+        while x.head.i != x.i and x.head.i in s:
+            x, n = x.head, n + 1
+        return n
+    return min(inside, key=lambda i: (depth(i), _KIND_ORDER.get(doc[i].pos_, 3), i))
+
+
+def _align(doc, ex: ClaimExample, heads: set[int]) -> _Gold:
+    """An example's decided cues at the Doc's cue candidates (`heads`: their token ids)."""
     starts = [t.idx for t in doc]
-    heads: dict[int, Attribution] = {}
+    found: dict[int, Attribution] = {}
     tokens: dict[int, set[int]] = {}
     for att in ex.attributions:
         ids = _token_ids(doc, att.cue, starts)
-        top = _top(doc, ids)
-        if top is not None and top not in heads:
-            heads[top] = att
+        top = _cue_head(doc, ids, heads)
+        if top is not None and top not in found:
+            found[top] = att
             tokens[top] = set(ids)
     negs = set()
     for att in ex.negatives:
-        top = _top(doc, _token_ids(doc, att.cue, starts))
-        if top is not None and top not in heads:
+        top = _cue_head(doc, _token_ids(doc, att.cue, starts), heads)
+        if top is not None and top not in found:
             negs.add(top)
-    return _Gold(heads, negs, tokens, ex.complete)
+    return _Gold(found, negs, tokens, ex.complete)
 
 
 class _Teacher:
@@ -865,8 +947,8 @@ class _Prepared:
 
 
 def _prepare(doc, ex: ClaimExample) -> _Prepared:
-    gold = _align(doc, ex)
     cands = cue_candidates(doc, broad=True)
+    gold = _align(doc, ex, {c.head.i for c in cands})
     rows, labels, weights, kept = [], [], [], []
     info = DocInfo(doc)
     quotes = QuoteIndex(doc)

@@ -255,7 +255,14 @@ def _colon(doc, cand: CueCandidate) -> dict | None:
     source = _trim(left) if 0 < len(left) <= 6 and any(
         x.pos_ in ("PROPN", "NOUN", "PRON") for x in left) else None
     quoted = _quote_after(doc, colon)
-    content = quoted or _trim([x for x in doc[colon.i + 1:sent.end] if not x.is_space])
+    # What follows, to the end of its line (a headline runs into the next paragraph unstopped).
+    rest = []
+    for x in doc[colon.i + 1:sent.end]:
+        if "\n" in x.text and rest:
+            break
+        if not x.is_space:
+            rest.append(x)
+    content = quoted or _trim(rest)
     if source is None or content is None:
         return None
     return {"cue": cand.tokens, "key": cand.key, "source": source, "content": content,
@@ -400,8 +407,9 @@ def content_options(doc, cand: CueCandidate, source, decider: CueDecider,
     """Every reading of a verb cue's content, in the rules' order of preference.
 
     The rules take the first (for the lexicon the list stops after the first kind that
-    applies); a learned decider may choose another (`CueDecider.choose`). With `quotes`, a
-    reading before the cue that ends in a quotation may resume after it (`“…,” he said. “…”`).
+    applies); a learned decider may choose another (`CueDecider.choose`); its readings stay
+    in the cue's paragraph. With `quotes`, a reading before the cue that ends in a quotation
+    may resume after it (`“…,” he said. “…”`).
     """
     t = cand.head
     learned = decider.learned
@@ -410,6 +418,10 @@ def content_options(doc, cand: CueCandidate, source, decider: CueDecider,
     plain = _adder(doc, cand, decider, "content", options)
 
     def add(name: str, build, backward: bool = False) -> None:
+        if learned:
+            # A reading stays in the cue's paragraph (quotations resumed after the cue aside).
+            def build(ask, whole=build):
+                return _in_paragraph(whole(ask), t)
         if backward and quotes is not None:
             plain(name, lambda ask: _resume_quotes(doc, cand, build(ask), ask, quotes), backward)
         else:
@@ -417,7 +429,8 @@ def content_options(doc, cand: CueCandidate, source, decider: CueDecider,
     comps = [c for c in t.children if c.dep_ in _COMP]
     right = [c for c in comps if c.i > t.i]
     left = [c for c in comps if c.i < t.i]
-    if right and not left:
+    # "“…,” Farage said, the warning was …": a learned decider weighs both complements.
+    if right and (not left or learned):
         add("complement", lambda ask: _trim(
             _prune_right(right[0], _subtree_tokens(right[0]), ask, learned)))
     if left:
@@ -431,7 +444,8 @@ def content_options(doc, cand: CueCandidate, source, decider: CueDecider,
         # "slammed the shift as a conversion", "accusing her of lying": the object's
         # predicate belongs to what is claimed.
         add("object", lambda ask: _trim(
-            _extend_right(t, obj, _subtree_tokens(obj), ask) if learned else _subtree_tokens(obj)))
+            _cut_asides(obj, _extend_right(t, obj, _subtree_tokens(obj), ask), ask)
+            if learned else _subtree_tokens(obj)))
     if learned:
         subj = next((c for c in t.children if c.dep_ == "nsubjpass"), None)
         if (subj is not None and subj.lower_ not in ("it", "there")
@@ -441,7 +455,8 @@ def content_options(doc, cand: CueCandidate, source, decider: CueDecider,
                      and c.lower_ in CONTENT_PREPS), None)
         pobj = next((g for g in prep.children if g.dep_ in ("pobj", "pcomp")), None) if prep else None
         if pobj is not None:
-            add("prep-object", lambda ask: _trim(_extend_right(t, prep, _subtree_tokens(pobj), ask)))
+            add("prep-object", lambda ask: _trim(
+                _cut_asides(pobj, _extend_right(t, prep, _subtree_tokens(pobj), ask), ask)))
     if options and not learned:
         return options
     # Inverted: "X did Y, Reuters reported" with the cue hanging off the claimed clause.
@@ -505,7 +520,8 @@ def _is_aside(c) -> bool:
 def _prune_right(anchor, tokens, ask=None, learned: bool = True):
     """The content ends before the first right dependent of its head that does not belong to it.
 
-    The rule cuts a trailing aside (when `learned`); a decider may answer otherwise.
+    The rule cuts a trailing aside (when `learned`); a decider may answer otherwise, and may
+    end the content at an aside further down its right edge (`_cut_asides`).
     """
     cut = None
     for c in anchor.rights:
@@ -516,7 +532,34 @@ def _prune_right(anchor, tokens, ask=None, learned: bool = True):
         if not keep:
             cut = c.left_edge.i
             break
+    if cut is None and learned and ask is not None:
+        return _cut_asides(anchor, tokens, ask)
     return tokens if cut is None else [x for x in tokens if x.i < cut]
+
+
+_DEEP_ASIDES = ("relcl", "appos", "acl", "advcl", "conj", "parataxis", "npadvmod")
+
+
+def _cut_asides(anchor, tokens, ask):
+    """Below the content's head, down its right edge: a dependent set off by a comma or dash
+    (", which allows …", ", a longstanding provision …") may end the content; a decider says."""
+    if not tokens:
+        return tokens
+    ids = {x.i for x in tokens}
+    x = anchor
+    for _ in range(20):
+        rights = [c for c in x.rights if not (c.is_punct or c.is_space) and c.i in ids]
+        if not rights:
+            break
+        if x is not anchor:
+            for c in rights:
+                first = c.left_edge.i
+                if (c.dep_ in _DEEP_ASIDES and first > 0
+                        and c.doc[first - 1].text in (",", "—", "--", "–", ";", "(")):
+                    if not ask("content-cut-deep", x, c, True):
+                        return [y for y in tokens if y.i < first]
+        x = rights[-1]
+    return tokens
 
 
 def _extend_right(t, anchor, tokens, ask=None):

@@ -59,7 +59,15 @@ def test_round_trip_to_and_from_bytes():
     assert back.provenance == model.provenance and back.threshold == 0.5
     # Plain gzip-compressed JSON that names its format and version: nothing that runs code.
     obj = json.loads(gzip.decompress(data))
-    assert obj["format"] == "credence-claim-model" and obj["version"] == 1
+    assert obj["format"] == "credence-claim-model" and obj["version"] == 2
+
+
+def test_a_version_1_model_still_reads():
+    # Written before cues had context features: its weights are a subset, read as they are.
+    obj = json.loads(gzip.decompress(_hand_made({"k=say|VERB": 1}).to_bytes()))
+    obj["version"] = 1
+    old = ClaimModel.from_bytes(_gz(obj))
+    assert old.cue.weights == {"k=say|VERB": 10.0} and old.threshold == 0.5
 
 
 def _gz(obj) -> bytes:
@@ -168,6 +176,24 @@ def test_colon_noun_and_inverted_quotation_cues(nlp):
     # The built-in lexicon offers no colon cues.
     assert not [c for c in detect_claims(nlp("Bill Clinton: Hillary will win."), builtin_lexicon())
                 if c.key == ":|PUNCT"]
+
+
+def test_a_colon_content_ends_with_its_line(nlp):
+    model = _hand_made({"k=:|PUNCT": 1})
+    text = "Trump: I Am the Worst Thing for the Establishment\n\nMonday at Liberty University the crowd cheered"
+    found = _parts(text, detect_claims(nlp(text), model))
+    assert (":", "Trump", "I Am the Worst Thing for the Establishment") in found
+
+
+def test_a_content_may_end_at_an_aside_deep_in_its_object(nlp):
+    text = "The governor ordered a review of the visa program, which allows foreigners to marry Americans."
+    model = _hand_made({"k=order|VERB": 1})
+    assert _parts(text, detect_claims(nlp(text), model)) == [
+        ("ordered", "The governor", "a review of the visa program, which allows foreigners to marry Americans")]
+    # A model that learned to end contents at such an aside ends it there.
+    model.parts = Logistic(bias=2.0, weights={"content-cut-deep|bias": -4.0})
+    assert _parts(text, detect_claims(nlp(text), model)) == [
+        ("ordered", "The governor", "a review of the visa program")]
 
 
 def test_cue_extent_grows_over_a_noun_phrase(nlp):
