@@ -462,9 +462,9 @@ def _context_features(doc, t, key: str, kind: str, info: DocInfo) -> list[str]:
     return f
 
 
-def _ancestors(t, n: int) -> list[tuple[str, object]]:
+def _ancestors(t: Token, n: int) -> list[tuple[str, Token]]:
     """(dependency label, head) of up to n steps from t towards the root."""
-    out = []
+    out: list[tuple[str, Token]] = []
     x = t
     for _ in range(n):
         if x.head.i == x.i:

@@ -256,7 +256,7 @@ def _colon(doc, cand: CueCandidate) -> dict | None:
         x.pos_ in ("PROPN", "NOUN", "PRON") for x in left) else None
     quoted = _quote_after(doc, colon)
     # What follows, to the end of its line (a headline runs into the next paragraph unstopped).
-    rest = []
+    rest: list[Token] = []
     for x in doc[colon.i + 1:sent.end]:
         if "\n" in x.text and rest:
             break
