@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 SEED_NAME = "homs-offensive"
 SHORT = [
@@ -91,3 +91,9 @@ def snap(qtbot, widget, path) -> None:
     """Let pending layouts settle, then save a screenshot."""
     qtbot.wait(60)
     widget.grab().save(str(path))
+
+
+def press(qtbot, w, key, modifier=Qt.NoModifier, times: int = 1) -> None:
+    """Keys as the analyst presses them, into the article view."""
+    for _ in range(times):
+        qtbot.keyClick(w.view, key, modifier)

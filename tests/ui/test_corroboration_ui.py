@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMenu
 
 from storage.project import Project
 from tests.corroboration_fixtures import DOUMA, Article, build
-from tests.ui.review_fixtures import show_active, stored, temp_settings  # noqa: F401
+from tests.ui.review_fixtures import press, show_active, stored, temp_settings  # noqa: F401
 from ui.cheat_sheet import shortcut_rows
 
 K = Qt.Key
@@ -50,10 +50,6 @@ def snap(qtbot, widget, path) -> None:
     """Screenshot once the layouts have settled (wrapped labels take a second pass)."""
     qtbot.wait(200)
     widget.grab().save(str(path))
-
-
-def press(qtbot, w, key, modifier=Qt.NoModifier) -> None:
-    qtbot.keyClick(w.view, key, modifier)
 
 
 def open_claim(qtbot, w, doc_id: int, claim_id: int) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from storage.project import Project
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
     SEED_NAME,
+    press,
     seed_project,
     seed_template,
     show_active,
@@ -22,11 +23,6 @@ from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
 from ui.article_view import REJECTED_GREY
 
 K = Qt.Key
-
-
-def press(qtbot, w, key, modifier=Qt.NoModifier, times: int = 1) -> None:
-    for _ in range(times):
-        qtbot.keyClick(w.view, key, modifier)
 
 
 def go_to(qtbot, w, pred, limit: int = 200) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from storage.project import Project
 from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
     SEED_NAME,
+    press,
     seed_project,
     seed_template,
     show_active,
@@ -20,11 +21,6 @@ from tests.ui.review_fixtures import (  # noqa: F401  (fixtures)
 )
 
 K = Qt.Key
-
-
-def press(qtbot, w, key, modifier=Qt.NoModifier, times: int = 1) -> None:
-    for _ in range(times):
-        qtbot.keyClick(w.view, key, modifier)
 
 
 def text_of(w, span_id: int) -> str:
