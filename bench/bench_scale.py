@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -385,7 +386,10 @@ def time_exports(path: Path, fmts: list[str]) -> dict:
             res[f"{fmt}_worker_peak_mb"] = max(workers.peaks, default=0.0)
             if peak:
                 res[f"{fmt}_peak_mb"] = max(0.0, _rss_mb("VmHWM") - before)
-            out.unlink(missing_ok=True)
+            if out.is_dir():
+                shutil.rmtree(out)
+            else:
+                out.unlink(missing_ok=True)
     (OUT / "bare.jsonl").unlink(missing_ok=True)
     return res
 
@@ -480,7 +484,7 @@ def report(results: dict[int, dict], cmp: dict | None) -> str:
     row("   filter by label (worst)", lambda r: _f(max(v for k, v in r["probe"]["filter_ms"].items()
                                                        if k.startswith("label")), "ms"), "≤ 100 ms")
     for fmt, name in (("prodigy", "JSONL (prodigy)"), ("spacy", "DocBin (spacy)"),
-                      ("doccano", "JSONL (doccano)")):
+                      ("spacy-folder", "DocBin folder (spacy-folder)"), ("doccano", "JSONL (doccano)")):
         row(f"3. export {name}", lambda r, fmt=fmt: _f(r["export"][f"{fmt}_s"]))
         row("   ratio to sqlite-utils row dump", lambda r, fmt=fmt:
             f"{r['export'][f'{fmt}_s'] / r['export'][f'{fmt}_dump_s']:.2f}×", "≤ 1.5×")
@@ -558,7 +562,7 @@ def main() -> None:
         if not args.exports_only:
             print(f"{n:,} articles: probe", flush=True)
             r["probe"] = run_probe(path, n)
-        fmts = ["doccano"] + (["prodigy", "spacy"] if n <= args.token_export_max else [])
+        fmts = ["doccano"] + (["prodigy", "spacy", "spacy-folder"] if n <= args.token_export_max else [])
         print(f"{n:,} articles: export {', '.join(fmts)}", flush=True)
         r["export"] = time_exports(path, fmts)
         results[n] = r

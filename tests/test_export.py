@@ -797,7 +797,7 @@ def test_destination_errors(built, tmp_path):
         export(project, "prodigy", tmp_path)
     with pytest.raises(ExportError, match="unknown export format 'xml'"):
         export(project, "xml", tmp_path / "x.xml")
-    assert set(FORMATS) == {"spacy", "prodigy", "doccano", "labelstudio", "brat", "conll", "docs-csv",
+    assert set(FORMATS) == {"spacy", "spacy-folder", "prodigy", "doccano", "labelstudio", "brat", "conll", "docs-csv",
                             "claims-csv", "claims-jsonl", "claimreview", "claim-graph"}
 
 

@@ -93,6 +93,6 @@ def test_every_format_is_one_module_and_one_registry_line():
     from storage.export import FORMATS
     modules = {f.write.__module__ for f in FORMATS.values()}
     assert all(m.startswith("storage.export.") for m in modules)
-    assert set(FORMATS) == {"spacy", "prodigy", "doccano", "labelstudio", "brat", "conll",
+    assert set(FORMATS) == {"spacy", "spacy-folder", "prodigy", "doccano", "labelstudio", "brat", "conll",
                             "docs-csv", "claims-csv", "claims-jsonl", "claimreview", "claim-graph"}
     assert max(len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.glob("*.py")) < 450

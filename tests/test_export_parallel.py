@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from annotation.model import NewDocument, SpanRecord
-from storage.export import export, worker
+from storage.export import export, spacy_docbin, worker
 from storage.export import parallel as export_parallel
 from storage.ingest import store_documents
 from storage.project import Project
@@ -77,6 +77,7 @@ def parallel(project: Project, out: Path, monkeypatch, workers: int = 2, part: i
              fmt: str = "prodigy", **kw):
     monkeypatch.setenv(export_parallel.WORKERS_ENV, str(workers))
     monkeypatch.setattr(export_parallel, "PART_DOCUMENTS", part)
+    monkeypatch.setattr(spacy_docbin, "SHARD_DOCUMENTS", part)  # a folder's file is a part
     try:
         return export(project, fmt, out, **kw)
     finally:
@@ -85,14 +86,18 @@ def parallel(project: Project, out: Path, monkeypatch, workers: int = 2, part: i
 
 def content(path: Path) -> bytes:
     """The file's bytes: a DocBin merged from parts (DocBin.merge) is the very file one
-    process writes, as Prodigy lines copied in order are."""
+    process writes, as Prodigy lines copied in order are. A folder's files merged in name order,
+    as one DocBin (its files are parts of another size than one process's)."""
+    if path.is_dir():
+        from tests.test_export_spacy import merged
+        return merged(path)
     return path.read_bytes()
 
 
 def readable(path: Path) -> bytes:
     """The file's bytes, a DocBin's decompressed (its strings, labels included, are in it)."""
-    data = path.read_bytes()
-    return zlib.decompress(data) if path.suffix == ".spacy" else data
+    data = content(path)
+    return zlib.decompress(data) if path.suffix == ".spacy" or path.is_dir() else data
 
 
 def same_summary(got, want) -> None:
@@ -104,7 +109,7 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-FORMATS = [("prodigy", "jsonl"), ("spacy", "spacy")]
+FORMATS = [("prodigy", "jsonl"), ("spacy", "spacy"), ("spacy-folder", "corpus")]
 
 
 @pytest.mark.parametrize("everything", [True, False])
@@ -170,10 +175,10 @@ def test_workers_on_real_articles(fakes_project, tmp_path, monkeypatch, fmt, suf
     same_summary(got, want)
     done = [d for d, _ in calls]
     assert done == sorted(done) and calls[-1] == (want.documents, want.documents)
-    if fmt == "spacy":  # and spaCy reads it
+    if fmt.startswith("spacy"):  # and spaCy reads it
         import spacy
         from spacy.tokens import DocBin
-        docs = list(DocBin().from_disk(par).get_docs(spacy.blank("en").vocab))
+        docs = list(DocBin().from_bytes(content(par)).get_docs(spacy.blank("en").vocab))
         assert len(docs) == want.documents
         assert sum(len(set(d.user_data["span_ids"])) for d in docs) == want.spans
 
@@ -235,7 +240,12 @@ def test_a_failing_worker_costs_time_not_data(project, tmp_path, monkeypatch, ar
 @pytest.mark.parametrize("fmt,suffix", FORMATS)
 def test_cancel_stops_workers_and_leaves_nothing(fakes_project, tmp_path, monkeypatch, fmt, suffix):
     out = tmp_path / f"out.{suffix}"
-    out.write_text("the previous export\n", encoding="utf-8")
+    if fmt == "spacy-folder":  # an earlier export of the folder
+        with Project(fakes_project, readonly=True) as project:
+            one_process(project, out, monkeypatch, fmt)
+        earlier = {p.name: p.read_bytes() for p in out.iterdir()}
+    else:
+        out.write_text("the previous export\n", encoding="utf-8")
     spy = Spy(monkeypatch)
 
     def cancel(done, total):
@@ -245,7 +255,10 @@ def test_cancel_stops_workers_and_leaves_nothing(fakes_project, tmp_path, monkey
     with Project(fakes_project, readonly=True) as project, pytest.raises(KeyboardInterrupt):
         parallel(project, out, monkeypatch, part=20, fmt=fmt, progress=cancel, everything=True)
     assert spy.workers and all(w.proc.poll() is not None for w in spy.workers)
-    assert out.read_text(encoding="utf-8") == "the previous export\n"
+    if fmt == "spacy-folder":
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier
+    else:
+        assert out.read_text(encoding="utf-8") == "the previous export\n"
     assert leftovers(tmp_path) == []
 
 

@@ -133,3 +133,89 @@ def test_a_large_docbin_says_what_it_took(built, tmp_path, monkeypatch):
     assert len(large.remarks) == 1 and "whole in memory" in large.line()
     tokens = sum(len(d) for d in _docs_read_back((tmp_path / "large.spacy").read_bytes()))
     assert f"{tokens:,} tokens" in large.remarks[0]
+
+
+# -- a folder of .spacy files (spacy-folder) ------------------------------------------------------
+def merged(folder) -> bytes:
+    """The folder's files merged in name order (spaCy's own DocBin.merge) as one DocBin."""
+    from spacy.tokens import DocBin
+    whole = spacy_docbin.new_docbin()
+    for path in sorted(folder.glob("*.spacy")):
+        whole.merge(DocBin(store_user_data=True).from_disk(path))
+    return whole.to_bytes()
+
+
+@pytest.mark.parametrize("everything", [True, False])
+def test_a_folder_holds_what_the_single_file_holds_in_files_of_at_most_n_documents(
+        built, tmp_path, monkeypatch, everything):
+    """`spacy-folder` writes the documents in files 00001.spacy, 00002.spacy, ... of at most
+    SHARD_DOCUMENTS each, which merged in name order are byte for byte the single file;
+    `spacy train`'s corpus reader takes the folder as one corpus, every document's identity
+    and claims kept."""
+    from spacy.lang.en import English
+    from spacy.training import Corpus
+    project, _ = built
+    monkeypatch.setattr(spacy_docbin, "SHARD_DOCUMENTS", 3)
+    single = export(project, "spacy", tmp_path / "one.spacy", everything=everything)
+    folder = tmp_path / "corpus"
+    summary = export(project, "spacy-folder", folder, everything=everything)
+    n = 4 if everything else 3
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == \
+        (["00001.spacy", "00002.spacy"] if everything else ["00001.spacy"])
+    assert merged(folder) == (tmp_path / "one.spacy").read_bytes()
+    assert (summary.documents, summary.spans, summary.claims) == \
+        (single.documents, single.spans, single.claims) and summary.documents == n
+    assert f"{len(list(folder.glob('*.spacy')))} .spacy files" in summary.line()
+    docs = [eg.reference for eg in Corpus(folder)(English())]
+    assert [d.user_data["document_id"] for d in docs] == \
+        [d.user_data["document_id"] for d in _docs_read_back((tmp_path / "one.spacy").read_bytes())]
+    assert len(docs) == n and any(d.user_data["claims"] for d in docs)
+
+
+def test_a_folder_export_replaces_its_earlier_self_and_never_a_users_folder(built, tmp_path,
+                                                                             monkeypatch):
+    project, _ = built
+    monkeypatch.setattr(spacy_docbin, "SHARD_DOCUMENTS", 1)
+    folder = tmp_path / "corpus"
+    export(project, "spacy-folder", folder, everything=True)
+    assert len(list(folder.glob("*.spacy"))) == 4
+    monkeypatch.setattr(spacy_docbin, "SHARD_DOCUMENTS", 3)
+    export(project, "spacy-folder", folder, everything=True)  # fewer files: none of the old left
+    assert sorted(p.name for p in folder.glob("*.spacy")) == ["00001.spacy", "00002.spacy"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("my work", encoding="utf-8")
+    with pytest.raises(spacy_docbin.ExportError, match="not empty"):
+        export(project, "spacy-folder", mine, everything=True)
+    assert [p.name for p in mine.iterdir()] == ["thesis.txt"]
+    (folder / "notes.md").write_text("added by the user", encoding="utf-8")
+    with pytest.raises(spacy_docbin.ExportError, match="notes.md"):
+        export(project, "spacy-folder", folder, everything=True)
+    assert (folder / "notes.md").read_text(encoding="utf-8") == "added by the user"
+    assert len(list(folder.glob("*.spacy"))) == 2
+
+
+def test_a_single_file_larger_than_free_memory_is_refused_and_the_folder_offered(built, tmp_path,
+                                                                                  monkeypatch):
+    """spaCy holds a DocBin whole while it writes it: a file that would need more memory than
+    is free is refused before anything is written (the earlier file kept), naming the folder
+    export, which fits in the same memory."""
+    project, _ = built
+    out = tmp_path / "out.spacy"
+    out.write_bytes(b"the earlier export")
+    chars = sum(len(t) for (t,) in project.conn.execute("SELECT text FROM documents"))
+    need = chars / spacy_docbin.CHARS_PER_TOKEN * spacy_docbin.MEMORY_PER_TOKEN
+    monkeypatch.setattr(spacy_docbin, "available_memory", lambda: int(need) - 1)
+    with pytest.raises(spacy_docbin.ExportError, match="spacy-folder") as refused:
+        export(project, "spacy", out, everything=True)
+    assert "GB is free" in str(refused.value)
+    assert out.read_bytes() == b"the earlier export"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no work folder left
+    assert export(project, "spacy-folder", tmp_path / "corpus", everything=True).documents == 4
+    monkeypatch.setattr(spacy_docbin, "available_memory", lambda: int(need) + 1)
+    assert export(project, "spacy", out, everything=True).documents == 4
+
+
+def test_free_memory_is_read_from_the_system():
+    free = spacy_docbin.available_memory()
+    assert free is None or free > 0

@@ -160,7 +160,7 @@ class ExportDialog(QDialog):
         fmt = self.format()
         start = str(self.out_path() or self._default_path(fmt))
         if FORMATS[fmt].folder:
-            chosen = QFileDialog.getExistingDirectory(self, "Export brat files into a folder", start)
+            chosen = QFileDialog.getExistingDirectory(self, "Export into a folder", start)
         else:
             chosen, _ = QFileDialog.getSaveFileName(self, "Export as", start,
                                                     _FILTER[self._suffix(fmt)])

@@ -205,7 +205,7 @@ def atomic_file(out: Path, work: WorkFolder, project_path: Path | None, *, binar
 
 # What a folder export of ours holds; its marker says the folder is ours to replace.
 EXPORT_MARKER = ".credence-export"
-_OWN_SUFFIXES = (".txt", ".ann", ".conf")
+_OWN_SUFFIXES = (".txt", ".ann", ".conf", ".spacy")
 _OWN_FOLDERS = ("text", "attributions")
 
 

@@ -42,7 +42,7 @@ WORKERS_ENV = "CREDENCE_EXPORT_WORKERS"
 # (importing spaCy, making the tokenizer).
 MIN_DOCUMENTS = 2000
 MAX_WORKERS = 7
-PART_DOCUMENTS = 200  # documents in one part
+PART_DOCUMENTS = 200  # documents in one part (a writer's `part_documents`, when it has one)
 IN_FLIGHT = 2  # parts given to a worker at a time, so it never waits for the next
 # Parts this process wrote ahead of the next one due, held in memory at most (then it waits).
 MAX_BUFFERED = 64 << 20
@@ -68,6 +68,8 @@ class PartWriter(Protocol):
     #     make_part(rows, on_document) -> (part, Counts)  (a part of this process)
     #     write_all(rows, f, on_document) -> Counts       (the whole export, one process)
     #     assemble(parts: list[Path | part], f) -> None   (in order; a Path is a worker's file)
+    # A writer whose parts are files of the output (one shard each) says how many documents
+    # one holds: `part_documents`.
 
 
 def worker_count(n_documents: int) -> int:
@@ -88,6 +90,12 @@ def worker_count(n_documents: int) -> int:
     return max(0, min(cpus - 1, MAX_WORKERS))
 
 
+def part_size(writer: Any) -> int:
+    """Documents in one part: the writer's own size (a part that is a file of the output), or
+    PART_DOCUMENTS."""
+    return getattr(writer, "part_documents", None) or PART_DOCUMENTS
+
+
 def add_counts(total: Counts, part: Counts) -> None:
     for key, value in part.items():
         total[key] = total.get(key, 0) + value
@@ -104,19 +112,21 @@ def write_part(writer: Any, rows: Rows, path: Path, on_document: OnDocument) -> 
     return {**counts, "meta_changed": rows.meta.changed - before}
 
 
-def write_parts(rows: Rows, writer: Any, f: IO, work: Path, progress: Progress | None = None,
+def write_parts(rows: Rows, writer: Any, f: IO | Any, work: Path, progress: Progress | None = None,
                 workers: int | None = None) -> Counts:
-    """Write every document of `rows` with `writer` (a PartWriter) to `f` (streamed formats: text opened with
-    newline="\\n"; others binary), in id order, with workers when it pays. Must run before
-    anything else reads the project in the export's read transaction: the check that the file
-    did not change starts first. Meta values changed by workers are added to rows.meta."""
+    """Write every document of `rows` with `writer` (a PartWriter) to `f` in id order, with
+    workers when it pays. `f` is a text file opened with newline="\\n" (streamed formats), a
+    binary file, or what the writer fills (with tell, seek and truncate: a folder). Must run
+    before anything else reads the project in the export's read transaction: the check that
+    the file did not change starts first. Meta values changed by workers are added to
+    rows.meta."""
     watch = _Watch(rows.project.path)
     meta_before = rows.meta.changed
     try:
         ids = rows.document_ids()
         n_workers = worker_count(len(ids)) if workers is None else workers
         # Workers only when a change to the file could be seen (else it would be written twice).
-        if n_workers > 0 and watch.ok and len(ids) > PART_DOCUMENTS:
+        if n_workers > 0 and watch.ok and len(ids) > part_size(writer):
             start = f.tell()
             counts = _Parallel(rows, writer, f, work, ids, n_workers, progress).run()
             if not watch.changed():
@@ -251,8 +261,8 @@ class _Parallel:
     def __init__(self, rows: Rows, writer: Any, f: IO, work: Path, ids: list[int],
                  n_workers: int, progress: Progress | None) -> None:
         self.rows, self.writer, self.f = rows, writer, f
-        self.parts = [(ids[i], ids[min(i + PART_DOCUMENTS, len(ids)) - 1])
-                      for i in range(0, len(ids), PART_DOCUMENTS)]
+        size = part_size(writer)
+        self.parts = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
         self.total = len(ids)
         self.n_workers = n_workers
         self.progress = progress

@@ -47,6 +47,8 @@ class Format:
 FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("spacy", "spaCy DocBin (.spacy) — for spacy train", ".spacy", spacy_docbin.write,
            writes_claims=True, parts=spacy_docbin.DocBinParts),
+    Format("spacy-folder", "spaCy DocBin folder (.spacy files) — for spacy train, large projects", "",
+           spacy_docbin.write_folder, writes_claims=True, parts=spacy_docbin.DocBinFolderParts),
     Format("prodigy", "Prodigy JSONL", ".jsonl", prodigy.write, writes_claims=True,
            parts=prodigy.ProdigyParts),
     Format("doccano", "doccano JSONL", ".jsonl", doccano.write),

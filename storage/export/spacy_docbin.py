@@ -1,4 +1,5 @@
-"""spaCy DocBin (`.spacy`, what `spacy train` reads), made with spaCy's own API.
+"""spaCy DocBin (`.spacy`, what `spacy train` reads), made with spaCy's own API: one file
+(`spacy`), or a folder of them for projects too large to hold in memory (`spacy-folder`).
 
 Each document is tokenised by the blank English tokenizer (tokens split where a span starts
 or ends inside one); its entities go in `doc.ents` (overlaps filtered as spaCy's
@@ -7,19 +8,28 @@ or ends inside one); its entities go in `doc.ents` (overlaps filtered as spaCy's
 status and its claims in `doc.user_data`. Large exports are shared out to worker processes
 (storage.export.parallel): each writes the DocBin of its part, merged here with
 `DocBin.merge` in document order.
+
+spaCy writes a DocBin whole, from memory (about 160 bytes a token, 6 GB for 100,000 news
+articles). A folder export writes one `.spacy` file of at most SHARD_DOCUMENTS documents at a
+time, so it never holds more than that; `spacy train` reads a folder of them as one corpus
+(files in name order: 00001.spacy, 00002.spacy, ...). A single file that would take more
+memory than the machine has free is refused up front with the folder as the way out.
 """
 from __future__ import annotations
 
 import contextlib
+import os
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from annotation.progress import Progress
 from storage.export.files import Destination
-from storage.export.parallel import Counts, write_parts
+from storage.export.parallel import Counts, add_counts, write_parts
 from storage.export.selection import ExportDoc, Rows, naming
-from storage.export.summary import ExportSummary
+from storage.export.summary import ExportError, ExportSummary
 from storage.export.tokens import Trimmed, blank_english, tokenize
 
 if TYPE_CHECKING:
@@ -40,6 +50,10 @@ ATTRS = ["ORTH", "ENT_IOB", "ENT_TYPE"]
 # spaCy's API has no way to write one in pieces; a large export says what it took.
 MEMORY_PER_TOKEN = 160
 REMARK_FROM = 1_000_000_000
+# Characters of text per token of the blank English tokenizer: 5.3 on news (FA-KES and the
+# generated articles of bench_scale). The estimate before writing errs towards fewer tokens.
+CHARS_PER_TOKEN = 5.0
+SHARD_DOCUMENTS = 1000  # documents in one file of a folder export
 
 
 @contextlib.contextmanager
@@ -135,6 +149,15 @@ def fill(rows: Rows, docbin: DocBin, on_document: Callable[[], None] | None = No
     return maker.all_counts()
 
 
+def write_file(rows: Rows, path: Path, on_document: Callable[[], None]) -> Counts:
+    """The rows' documents as one .spacy file."""
+    with msgpack_registries_without_plugins():
+        docbin = new_docbin()
+        counts = fill(rows, docbin, on_document)
+        path.write_bytes(docbin.to_bytes())
+    return counts
+
+
 class DocBinParts:
     """Writes the DocBin of a part of the documents (all of them, in one process)."""
 
@@ -145,11 +168,7 @@ class DocBinParts:
         blank_english()  # a worker makes its tokenizer before it says it is ready
 
     def write_file(self, rows: Rows, path: Path, on_document: Callable[[], None]) -> Counts:
-        with msgpack_registries_without_plugins():
-            docbin = new_docbin()
-            counts = fill(rows, docbin, on_document)
-            path.write_bytes(docbin.to_bytes())
-        return counts
+        return write_file(rows, path, on_document)
 
     def make_part(self, rows: Rows, on_document: Callable[[], None]) -> tuple[DocBin, Counts]:
         with msgpack_registries_without_plugins():
@@ -175,9 +194,7 @@ class DocBinParts:
             f.write(docbin.to_bytes())
 
 
-def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progress) -> None:
-    with dest.file(binary=True) as f:
-        counts = write_parts(rows, DocBinParts(), f, dest.work, progress)
+def summarise(counts: Counts, summary: ExportSummary) -> None:
     summary.documents += counts.get("documents", 0)
     summary.spans += counts.get("spans", 0)
     summary.claims += counts.get("claims", 0)
@@ -185,12 +202,139 @@ def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progr
     overlapping = counts.get("overlapping", 0)
     summary.note(overlapping, f"spaCy: {overlapping} overlapping entity spans left out of doc.ents "
                               "(all spans are in doc.spans['sc'])")
+
+
+def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progress) -> None:
+    check_memory(rows, available_memory())
+    with dest.file(binary=True) as f:
+        counts = write_parts(rows, DocBinParts(), f, dest.work, progress)
+    summarise(counts, summary)
     need = counts.get("tokens", 0) * MEMORY_PER_TOKEN
     if need >= REMARK_FROM:
         summary.remarks.append(
             f"spaCy writes a DocBin whole in memory: about {need / 1e9:.1f} GB for these "
-            f"{counts['tokens']:,} tokens (`spacy train` reads it whole too)")
+            f"{counts['tokens']:,} tokens (format spacy-folder writes a folder of smaller files)")
     if dest.path.suffix != ".spacy":
         summary.not_represented.append(
             f"spaCy: `spacy train` only reads files ending in .spacy: rename {dest.path.name}")
 
+
+# -- memory ----------------------------------------------------------------------------------------
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (Linux's MemAvailable), or None
+    where it does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def text_characters(rows: Rows) -> int:
+    """Characters of text in the export, read on a connection of its own: the export's read
+    transaction must start with its own first query (storage.export.parallel.write_parts)."""
+    uri = f"{Path(rows.project.path).resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True)
+    try:
+        return conn.execute(
+            f"SELECT coalesce(sum(length(text)), 0) FROM documents {rows.sel.doc_where}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def check_memory(rows: Rows, available: int | None) -> None:
+    """Refuse, before anything is written, a single file that would need more memory than is
+    free (the system would kill the export, or swap for hours): the folder export fits."""
+    if available is None:
+        return
+    need = text_characters(rows) / CHARS_PER_TOKEN * MEMORY_PER_TOKEN
+    if need > available:
+        raise ExportError(
+            f"one .spacy file of these documents needs about {need / 1e9:.1f} GB of memory while "
+            f"spaCy writes it, and {available / 1e9:.1f} GB is free: export them as spacy-folder "
+            "(a folder of .spacy files, which `spacy train` reads as one corpus), or close other "
+            "programs")
+
+
+# -- a folder of files -------------------------------------------------------------------------------
+class ShardFolder:
+    """The folder a folder export fills, one `.spacy` file after another in document order.
+    write_parts starts over (tell, seek, truncate) when the project changed under its workers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.written = 0
+
+    def _next(self) -> Path:
+        self.written += 1
+        return self.path / f"{self.written:05d}.spacy"
+
+    def add_bytes(self, data: bytes) -> None:
+        self._next().write_bytes(data)
+
+    def add_file(self, path: Path) -> None:
+        os.replace(path, self._next())
+
+    def tell(self) -> int:
+        return self.written
+
+    def seek(self, position: int) -> None:
+        assert position == 0, "a folder export starts over from its first file"
+
+    def truncate(self) -> None:
+        for n in range(1, self.written + 1):
+            (self.path / f"{n:05d}.spacy").unlink(missing_ok=True)
+        self.written = 0
+
+
+class DocBinFolderParts:
+    """Writes each part of the documents as one `.spacy` file of the folder."""
+
+    format = "spacy-folder"
+    streamed = False
+
+    def __init__(self, work: Path | None = None) -> None:
+        blank_english()  # a worker makes its tokenizer before it says it is ready
+        self.work = work  # where this process's parts wait for their turn (workers: unused)
+
+    @property
+    def part_documents(self) -> int:
+        return SHARD_DOCUMENTS
+
+    def make_part(self, rows: Rows, on_document: Callable[[], None]) -> tuple[Path, Counts]:
+        """This process's part, written to a file at once: nothing is held in memory."""
+        fd, name = tempfile.mkstemp(dir=self.work, suffix=".spacy")
+        os.close(fd)
+        path = Path(name)
+        return path, write_file(rows, path, on_document)
+
+    def write_file(self, rows: Rows, path: Path, on_document: Callable[[], None]) -> Counts:
+        return write_file(rows, path, on_document)
+
+    def write_all(self, rows: Rows, folder: ShardFolder, on_document: Callable[[], None]) -> Counts:
+        counts: Counts = {}
+        ids = rows.document_ids()
+        for i in range(0, len(ids), SHARD_DOCUMENTS):
+            part = rows.part(ids[i], ids[min(i + SHARD_DOCUMENTS, len(ids)) - 1])
+            with msgpack_registries_without_plugins():
+                docbin = new_docbin()
+                add_counts(counts, fill(part, docbin, on_document))
+                folder.add_bytes(docbin.to_bytes())
+        return counts
+
+    def assemble(self, parts: list[Path], folder: ShardFolder) -> None:
+        """Every part is a file already (a worker's, or this process's): moved in, in order."""
+        for part in parts:
+            folder.add_file(part)
+
+
+def write_folder(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progress) -> None:
+    with dest.folder() as path:
+        folder = ShardFolder(path)
+        counts = write_parts(rows, DocBinFolderParts(dest.work), folder, dest.work, progress)
+    summarise(counts, summary)
+    summary.remarks.append(f"{folder.written} .spacy files of at most {SHARD_DOCUMENTS:,} documents "
+                           f"each: `spacy train` reads the folder {dest.path.name} as one corpus")

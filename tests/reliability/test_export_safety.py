@@ -215,17 +215,19 @@ def test_every_export_writes_strict_json_whatever_meta_holds(hostile, tmp_path, 
         assert rows
     elif fmt == "labelstudio":
         rows = _strict(out.read_text(encoding="utf-8"))
-    elif fmt == "spacy":
+    elif fmt in ("spacy", "spacy-folder"):
         import spacy
         from spacy.tokens import DocBin
-        docs = list(DocBin().from_disk(out).get_docs(spacy.blank("en").vocab))
+        vocab = spacy.blank("en").vocab
+        docs = [d for f in ([out] if out.is_file() else sorted(out.glob("*.spacy")))
+                for d in DocBin().from_disk(f).get_docs(vocab)]
         assert len(docs) == n
         rows = [{"meta": {"meta": d.user_data["meta"]}} for d in docs]
     else:  # CSV, CoNLL, brat: UTF-8 text throughout
         for f in [out] if out.is_file() else sorted(out.rglob("*")):
             f.read_bytes().decode("utf-8")
         rows = []
-    if fmt in ("doccano", "prodigy", "labelstudio", "spacy"):
+    if fmt in ("doccano", "prodigy", "labelstudio", "spacy", "spacy-folder"):
         meta = rows[0]["data" if fmt == "labelstudio" else "meta"]["meta"]
         assert meta["nan"] is None and meta["inf"] is None and meta["ninf"] is None
         assert list(meta["list"]) == [1.5, None, None]

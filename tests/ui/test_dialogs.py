@@ -349,3 +349,32 @@ def test_sources_error_is_one_clear_message(qtbot, project):
     assert len(boxes) == 1 and boxes[0].text() == dialog.error_message
     assert _source_row(project, helmets) == before
     _close_boxes()
+
+
+def test_export_docbin_folder_from_the_dialog(qtbot, project, tmp_path, artifacts, monkeypatch):
+    """The folder of .spacy files is offered beside the single file; choosing it proposes a
+    folder beside the project, and the summary says how many files `spacy train` will read."""
+    from storage.export import spacy_docbin
+    from tests.test_export_spacy import merged
+    build_small_project(project)
+    monkeypatch.setattr(spacy_docbin, "SHARD_DOCUMENTS", 2)
+    dialog = ExportDialog(None, project)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.set_format("spacy-folder")
+    default = dialog.out_path()
+    assert default is not None and default.suffix == "" and default.parent == project.path.parent
+    dialog.set_everything(True)
+    out = tmp_path / "corpus"
+    dialog.set_path(out)
+    op = dialog.start_export()
+    qtbot.waitUntil(lambda: op.is_done, timeout=60000)
+    assert op.error is None, op.error
+    assert sorted(p.name for p in out.glob("*.spacy")) == ["00001.spacy", "00002.spacy"]
+    from storage.export import export
+    export(project, "spacy", tmp_path / "one.spacy", everything=True)
+    assert merged(out) == (tmp_path / "one.spacy").read_bytes()
+    assert "2 .spacy files" in dialog.summary_label.text()
+    dialog.resize(660, 300)
+    qtbot.wait(20)
+    dialog.grab().save(str(artifacts / "export_dialog_folder.png"))
