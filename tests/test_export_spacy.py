@@ -216,6 +216,18 @@ def test_a_single_file_larger_than_free_memory_is_refused_and_the_folder_offered
     assert export(project, "spacy", out, everything=True).documents == 4
 
 
-def test_free_memory_is_read_from_the_system():
+def test_free_memory_is_the_systems_or_a_containers_if_less(tmp_path):
     free = spacy_docbin.available_memory()
     assert free is None or free > 0
+    assert spacy_docbin.available_memory(tmp_path) is None  # nothing says: nothing refused
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "meminfo").write_text(
+        "MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    8000000 kB\n")
+    assert spacy_docbin.available_memory(tmp_path) == 8_000_000 * 1024
+    cgroup = tmp_path / "sys" / "fs" / "cgroup"
+    cgroup.mkdir(parents=True)
+    (cgroup / "memory.max").write_text("max\n")
+    (cgroup / "memory.current").write_text("500000000\n")
+    assert spacy_docbin.available_memory(tmp_path) == 8_000_000 * 1024  # no limit
+    (cgroup / "memory.max").write_text("2000000000\n")
+    assert spacy_docbin.available_memory(tmp_path) == 1_500_000_000  # the container's is less

@@ -220,17 +220,27 @@ def write(rows: Rows, dest: Destination, summary: ExportSummary, progress: Progr
 
 
 # -- memory ----------------------------------------------------------------------------------------
-def available_memory() -> int | None:
-    """Bytes of memory the system can give without swapping (Linux's MemAvailable), or None
-    where it does not say."""
+def available_memory(root: Path = Path("/")) -> int | None:
+    """Bytes of memory this process can be given without swapping: Linux's MemAvailable, or
+    less when a container's memory limit (cgroup v2 or v1) leaves less; None where neither
+    says."""
+    free = []
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+        with open(root / "proc/meminfo", encoding="ascii") as f:
+            free += [int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")]
     except (OSError, ValueError, IndexError):
         pass
-    return None
+    for limit, used in (("sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory.current"),
+                        ("sys/fs/cgroup/memory/memory.limit_in_bytes",
+                         "sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            cap = (root / limit).read_text(encoding="ascii").strip()
+            if cap != "max" and int(cap) < 1 << 60:  # "max" / a huge number: no limit
+                free.append(max(0, int(cap) - int((root / used).read_text(encoding="ascii"))))
+            break
+        except (OSError, ValueError):
+            continue
+    return min(free) if free else None
 
 
 def text_characters(rows: Rows) -> int:
