@@ -311,10 +311,14 @@ def source_options(doc, cand: CueCandidate, decider: CueDecider, anchor=None) ->
             if obj is not None:
                 add("agent", lambda ask, obj=obj: _np(obj, ask=ask))
                 break
+    more = decider.learned and SUBJ_MORE
     if not passive:
         for c in t.children:
             if c.dep_ in _SUBJ and c.lower_ not in ("it", "there"):
                 add("subject", lambda ask, c=c: _np(c, ask=ask))
+            elif c.dep_ in _SUBJ and more:
+                # "It also accused another reporter …": a learned decider weighs "it" too.
+                add("subject-it", lambda ask, c=c: _np(c, ask=ask))
     # Parser misses ("…, reliable source told X" parsed as an agent, "…but X's source denied"
     # as a conjunct): the noun phrase just before the cue, read from the POS tags.
     if t.i > t.sent.start and t.dep_ != "relcl":
@@ -323,15 +327,27 @@ def source_options(doc, cand: CueCandidate, decider: CueDecider, anchor=None) ->
             add("before-cue", lambda ask: _np(prev, left_only=True))
     if t.dep_ == "relcl" and t.head.pos_ in ("NOUN", "PROPN", "PRON"):
         add("relative-head", lambda ask: _np(t.head, stop=t, ask=ask))
-    if t.dep_ in _UP and t.head.i != t.i and t.head.pos_ in ("VERB", "AUX"):
-        up = t.head
-        for _ in range(3):
+    gov = t.head if t.dep_ in _UP else None
+    if more and t.dep_ == "pcomp" and t.head.dep_ == "prep":
+        gov = t.head.head  # "by denouncing …", "before adding that …": the verb the phrase hangs from
+    if gov is not None and gov.i != t.i and gov.pos_ in ("VERB", "AUX"):
+        up = gov
+        found, via = 0, t.dep_
+        climb = decider.learned and GOVERNOR_UP
+        for _ in range(5 if climb else 3):
             subj = next((c for c in up.children if c.dep_ in _SUBJ), None)
-            if subj is not None and subj.i < t.i:
-                add("governor-subject", lambda ask, subj=subj: _np(subj, ask=ask))
+            # A clause before its verb ("Conceding that …, he warned"): the subject after it.
+            if subj is not None and (subj.i < t.i or more and found == 0 and t.i < subj.i < up.i):
+                # A learned decider may climb on past the first subject ("Trump told Newsmax
+                # that Romney “had …”, adding …": the parse hangs "adding" inside the content).
+                name = "governor-subject" if found == 0 else f"governor-subject-up|{via}"
+                add(name, lambda ask, subj=subj: _np(subj, ask=ask))
+                found += 1
+                if not climb or found >= 2:
+                    break
+            if up.dep_ not in _UP + (("ccomp", "parataxis") if climb else ()) or up.head.i == up.i:
                 break
-            if up.dep_ not in _UP or up.head.i == up.i:
-                break
+            via = up.dep_
             up = up.head
     subject = next((o.tokens for o in options if o.name == "subject" and o.tokens), None)
     if decider.learned and (subject is None or _quoted(subject)):
@@ -344,6 +360,10 @@ def source_options(doc, cand: CueCandidate, decider: CueDecider, anchor=None) ->
     for opt in options:
         opt.tokens = _in_paragraph(opt.tokens, t)
     return options
+
+
+GOVERNOR_UP = True
+SUBJ_MORE = True
 
 
 def _in_paragraph(tokens: list[Token] | None, t: Token) -> list[Token] | None:

@@ -8,7 +8,11 @@ built-in cue lexicon. A scripted analyst (tests/scripted_analyst.py) then review
 the gold annotations through the storage API — accepts the suggested claims whose cue matches
 a gold cue (setting the parts the gold has otherwise), rejects the others, creates the missed,
 accepts the entity suggestions (PolNeAR has no entity gold) and marks each article done — for
-0, 50, 200 and all 840 articles (in a fixed shuffled order). After each step `train --claims`
+0, 50, 200 and all 840 articles (in a fixed shuffled order; the project holds 839: two
+polnear-train articles have the same text, wash-post 2015-12-22 and 2015-12-23 "as-spotlight-
+shines-on-trump-and", annotated differently, and a project stores a text once; the first is
+reviewed). A gold part in pieces is marked in its pieces, so the reviewed project teaches
+what the folder teaches `train-claims`. After each step `train --claims`
 (storage/training.py) learns from the project and the new model is used; it is scored on
 polnear-dev as `eval-claims` scores (overlap of half the longer span), and the articles not yet
 reviewed are annotated again with it (so later articles need fewer corrections). Printed: the

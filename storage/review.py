@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,11 @@ _PK: dict[str, tuple[str, ...]] = {
     "source_aliases": ("norm_alias",), "labels": ("name",),
     "source_not_same": ("norm_a", "norm_b"),
 }
+
+
+Range = tuple[int, int]
+# A claim part: one (start, end) range, or the pieces of one part that the text interrupts.
+Part = Range | Sequence[Range]
 
 
 class UndecidedSuggestions(ValueError):
@@ -500,20 +505,24 @@ class Review:
         return self._result(d)
 
     # -- claims -----------------------------------------------------------------------------------
-    def create_claim(self, doc_id: int, content: tuple[int, int],
-                     cue: tuple[int, int] | None = None,
-                     source: tuple[int, int] | None = None) -> Changes:
+    def create_claim(self, doc_id: int, content: Part | None, cue: Part | None = None,
+                     source: Part | None = None) -> Changes:
         """A claim the analyst marks (`.id` is the claim): its parts become accepted spans, its
-        source a registry entry."""
+        source a registry entry. A part is a (start, end) range or a list of them (one part in
+        pieces: `“…,” he said, “…”` is one content). A claim has its content, its cue or both."""
+        if content is None and cue is None:
+            raise ValueError("a claim needs its content or its cue")
+        parts = {role: _pieces(rng) for role, rng in (("Content", content), ("Cue", cue),
+                                                     ("Source", source)) if rng is not None}
+        for pcs in parts.values():
+            for a, b in pcs:
+                self._check_range(doc_id, a, b)
         with self.decision("create claim") as d:
-            ids = {}
-            for role, rng in (("Content", content), ("Cue", cue), ("Source", source)):
-                if rng is not None:
-                    self._check_range(doc_id, *rng)
-                    ids[role] = self._insert("spans", self._span_row(doc_id, rng[0], rng[1], role), doc_id)
+            ids = {role: self._insert("spans", self._part_row(doc_id, pcs, role), doc_id)
+                   for role, pcs in parts.items()}
             source_id = None
-            if source is not None:
-                name = candidate_name(self.project.document_text(doc_id)[source[0]:source[1]])
+            if "Source" in parts:
+                name = candidate_name(self._hull_text(doc_id, parts["Source"]))
                 source_id = self.source_for_name(name) if name else None
             claim_id = self._insert("claims", {
                 "document_id": doc_id,
@@ -524,26 +533,28 @@ class Review:
             self._touch_document(doc_id)
         return self._result(d)
 
-    def set_claim_part(self, claim_id: int, role: str, rng: tuple[int, int] | None) -> Changes:
-        """Set (or clear) a claim's content, cue or source span (`.id` is the new part's span)."""
+    def set_claim_part(self, claim_id: int, role: str, rng: Part | None) -> Changes:
+        """Set (or clear) a claim's content, cue or source span (`.id` is the new part's span);
+        `rng` a (start, end) range or a list of them (a part in pieces)."""
         if role not in CLAIM_ROLES:
             raise ValueError(f"unknown claim part {role!r}")
         claim = self.project.claim(claim_id)
         column = CLAIM_PART_COLUMNS[role]
+        pcs = _pieces(rng) if rng is not None else None
+        for a, b in pcs or ():
+            self._check_range(claim.document_id, a, b)
         with self.decision(f"set claim {role.lower()}") as d:
             d.focus = ("claim", claim_id)
             old_span = getattr(claim, column)
             new_id = None
-            if rng is not None:
-                self._check_range(claim.document_id, *rng)
-                new_id = self._insert("spans", self._span_row(claim.document_id, rng[0], rng[1], role),
+            if pcs is not None:
+                new_id = self._insert("spans", self._part_row(claim.document_id, pcs, role),
                                       claim.document_id)
             values: dict[str, Any] = {column: new_id}
             if role == "Source":
                 # Setting a claim's source confirms it: its name is found or made in the registry
                 # ("he", "which" name no one: the analyst picks the entry by hand).
-                name = candidate_name(
-                    self.project.document_text(claim.document_id)[rng[0]:rng[1]]) if rng else None
+                name = candidate_name(self._hull_text(claim.document_id, pcs)) if pcs else None
                 values["source_id"] = self.source_for_name(name) if name else None
             self._update("claims", {"id": claim_id}, claim.document_id, **values)
             if old_span is not None:
@@ -897,6 +908,17 @@ class Review:
                 "origin": "analyst", "status": "accepted", "annotator": self.project.who,
                 "model": None, "fragments": None, "created_at": stamp, "updated_at": stamp}
 
+    def _part_row(self, doc_id: int, pcs: list[Range], label: str) -> dict[str, Any]:
+        """A claim part the analyst marks: one span, its pieces kept as fragments when several."""
+        row = self._span_row(doc_id, pcs[0][0], pcs[-1][1], label)
+        if len(pcs) > 1:
+            row["fragments"] = json.dumps([[a, b] for a, b in pcs])
+        return row
+
+    def _hull_text(self, doc_id: int, pcs: list[Range]) -> str:
+        """A part's text as the article has it, first piece to last (as claim_source_text reads it)."""
+        return self.project.document_text(doc_id)[pcs[0][0]:pcs[-1][1]]
+
     def _require_label(self, label: str) -> None:
         if not self.project.conn.execute("SELECT 1 FROM labels WHERE name = ?", (label,)).fetchone():
             raise ValueError(f"unknown label {label!r}: add it to the project's labels first")
@@ -976,6 +998,29 @@ def _write(project: Project, table: str, key: dict[str, Any], values: dict[str, 
 def _delete(project: Project, table: str, key: dict[str, Any]) -> None:
     where = " AND ".join(f'"{k}" = ?' for k in key)
     project.conn.execute(f'DELETE FROM "{table}" WHERE {where}', tuple(key.values()))
+
+
+def _pieces(part: Part) -> list[Range]:
+    """A claim part's pieces, in text order: a (start, end) range is one piece. Pieces that
+    overlap or touch are one (a part never holds the same character twice)."""
+    if len(part) == 2 and all(isinstance(x, int) for x in part):
+        raw = [(int(part[0]), int(part[1]))]  # type: ignore[arg-type]
+    else:
+        raw = []
+        for piece in part:
+            if not (isinstance(piece, (tuple, list)) and len(piece) == 2
+                    and all(isinstance(x, int) for x in piece)):
+                raise ValueError(f"a claim part is (start, end) or a list of them, not {part!r}")
+            raw.append((int(piece[0]), int(piece[1])))
+    if not raw:
+        raise ValueError("a claim part needs at least one (start, end) piece")
+    out: list[Range] = []
+    for a, b in sorted(raw):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def _overlaps(rng: tuple[int, int], taken: list[tuple[int, int]]) -> bool:

@@ -3,8 +3,9 @@ gold annotations through the storage API (storage/review.py), as an analyst in t
 
 Claims: a suggested claim whose cue matches a gold cue (overlap of half the longer span) is
 accepted, its parts first set to the gold ones where they differ; other suggested claims are
-rejected; gold attributions no suggestion found are created. The app makes continuous spans
-only, so a gold part in several pieces is marked by its longest piece. Entities: by default
+rejected; gold attributions no suggestion found are created. A gold part in several pieces
+(`“…,” he said, “…”`) is marked in its pieces, so a project reviewed by the gold holds what
+importing the gold would (the same decided data for training). Entities: by default
 every suggestion is accepted (PolNeAR has no entity gold); `entity_fixes` decides them
 instead. Then the article is marked done.
 """
@@ -15,10 +16,11 @@ from dataclasses import dataclass, field
 
 from annotation.claim_model import Attribution
 from annotation.model import CLAIM_LABELS, CLAIM_PART_COLUMNS
-from annotation.scoring import spans_match
+from annotation.scoring import pieces, spans_match
 from storage.review import Review
 
 Range = tuple[int, int]
+Pieces = tuple[Range, ...]
 
 
 @dataclass
@@ -37,12 +39,11 @@ class ReviewCounts:
             self.by_kind[k] = self.by_kind.get(k, 0) + v
 
 
-def continuous(part) -> Range | None:
-    """The range an analyst can mark for a gold part: its longest piece."""
+def part_pieces(part) -> Pieces | None:
+    """A gold part as the analyst marks it: its pieces in text order (None when absent)."""
     if not part:
         return None
-    a, b = max(part, key=lambda p: (p[1] - p[0], -p[0]))
-    return (a, b)
+    return tuple(sorted((int(a), int(b)) for a, b in part))
 
 
 def review_claims_by_gold(review: Review, doc_id: int, gold: list[Attribution]) -> ReviewCounts:
@@ -51,9 +52,9 @@ def review_claims_by_gold(review: Review, doc_id: int, gold: list[Attribution]) 
     counts = ReviewCounts()
     targets = []
     for att in gold:
-        t = {role: continuous(att.part(role.lower())) for role in ("Cue", "Source", "Content")}
-        if t["Content"] is not None and t["Cue"] is not None:
-            targets.append(t)
+        t = {role: part_pieces(att.part(role.lower())) for role in ("Cue", "Source", "Content")}
+        if t["Content"] is not None or t["Cue"] is not None:
+            targets.append(t)  # as the gold has it: a cue without content, a content without cue
     used: set[int] = set()
     for claim in project.claims(doc_id):
         if claim.status != "suggested":
@@ -61,8 +62,9 @@ def review_claims_by_gold(review: Review, doc_id: int, gold: list[Attribution]) 
         cue = project.span(claim.cue_span_id) if claim.cue_span_id else None
         match = None
         if cue is not None:
-            match = next((i for i, t in enumerate(targets) if i not in used
-                          and spans_match([(cue.start, cue.end)], [t["Cue"]])), None)
+            match = next((i for i, t in enumerate(targets) if i not in used and t["Cue"]
+                          and spans_match(pieces(cue.start, cue.end, cue.fragments),
+                                          list(t["Cue"]))), None)
         if match is None:
             review.reject_claim(claim.id)
             counts.rejected += 1
@@ -73,7 +75,7 @@ def review_claims_by_gold(review: Review, doc_id: int, gold: list[Attribution]) 
             sid = getattr(claim, CLAIM_PART_COLUMNS[role])
             now = project.span(sid) if sid else None
             want = targets[match][role]
-            current = (now.start, now.end) if now else None
+            current = tuple(pieces(now.start, now.end, now.fragments)) if now else None
             if current != want:
                 review.set_claim_part(claim.id, role, want)
                 fixed = True

@@ -21,7 +21,7 @@ from annotation.claim_model import (
     score_claim_model,
     train_claim_model,
 )
-from annotation.claims import detect_claims
+from annotation.claims import cue_candidates, detect_claims, source_options
 from annotation.cues import builtin_lexicon
 from annotation.progress import Cancelled
 from tests.conftest import shared_path
@@ -194,6 +194,28 @@ def test_a_content_may_end_at_an_aside_deep_in_its_object(nlp):
     model.parts = Logistic(bias=2.0, weights={"content-cut-deep|bias": -4.0})
     assert _parts(text, detect_claims(nlp(text), model)) == [
         ("ordered", "The governor", "a review of the visa program")]
+
+
+def test_a_learned_model_finds_sources_the_rules_miss(nlp):
+    # "It" as a source, the subject of the verb a prepositional gerund hangs from: readings a
+    # learned model weighs (the built-in lexicon does not).
+    model = _hand_made({"k=accuse|VERB": 1, "k=denounce|VERB": 1})
+    text = "It also accused another reporter of misrepresenting herself in interviews."
+    assert _parts(text, detect_claims(nlp(text), model))[0][:2] == ("accused", "It")
+    text = "Gary Hart started winning Senate campaigns by denouncing the New Deal."
+    assert _parts(text, detect_claims(nlp(text), model))[0][:2] == ("denouncing", "Gary Hart")
+    # Past the first subject up the tree: the parse hangs "adding" inside what Trump told.
+    text = ("Trump told Newsmax that Mitt Romney “had a crazy policy of self-deportation which was "
+            "maniacal,” adding, “He lost all of the Latino vote.”")
+    model = _hand_made({"k=add|VERB": 1})
+    cand = next(c for c in cue_candidates(nlp(text), broad=True) if c.head.text == "adding")
+    names = [o.name for o in source_options(cand.head.doc, cand, model) if o.tokens]
+    assert names[0] == "governor-subject" and "governor-subject-up|ccomp" in names
+    model.reading = Logistic(weights={"o=source:governor-subject-up|ccomp": 3.0})
+    assert ("adding", "Trump") in [f[:2] for f in _parts(text, detect_claims(nlp(text), model))]
+    # The built-in lexicon keeps to its rules: no "It" source.
+    text = "It also accused another reporter of misrepresenting herself in interviews."
+    assert all(src != "It" for _c, src, _ in _parts(text, detect_claims(nlp(text), builtin_lexicon())))
 
 
 def test_cue_extent_grows_over_a_noun_phrase(nlp):

@@ -10,7 +10,14 @@ import sqlite3
 
 import pytest
 
-from annotation.claim_model import ClaimModel, ClaimModelError, NotEnoughData
+from annotation.claim_model import (
+    ClaimModel,
+    ClaimModelError,
+    NotEnoughData,
+    examples_from_brat_dir,
+    parse_texts,
+    train_claim_model,
+)
 from annotation.entity_learning import EntityDecisions, EntityModel, EntityModelError
 from annotation.model import CLAIM_LABELS, NewDocument
 from annotation.pipeline import model_version
@@ -31,7 +38,9 @@ from storage.preannotate import annotate
 from storage.project import Project
 from storage.review import Review
 from storage.training import collect, train
+from tests.conftest import shared_path
 from tests.learning_data import build_decided
+from tests.scripted_analyst import ReviewCounts, finish, review_claims_by_gold
 
 
 def dump(project) -> dict[str, list]:
@@ -563,3 +572,46 @@ def test_imported_polnear_is_the_data_train_claims_reads(project, tmp_path):
         key = lambda a: (a.cue or (), a.source or (), a.content or ())
         assert sorted(got[name].attributions, key=key) == sorted(want[name].attributions, key=key)
     assert any(len(a.content or ()) > 1 for ex in got.values() for a in ex.attributions)
+
+
+def in_order(att) -> tuple:
+    """An attribution's parts, each its pieces in text order (brat lists them in any order)."""
+    return tuple(tuple(sorted(att.part(r) or ())) for r in ("cue", "content", "source"))
+
+
+@pytest.mark.slow
+def test_articles_reviewed_to_match_the_gold_teach_what_the_gold_teaches(project, nlp):
+    """The scripted analyst of bench/bench_learning.py reviews polnear-train articles by their
+    gold through Review (accepting, correcting, rejecting the lexicon's suggestions, creating the
+    missed claims, a part in pieces marked in its pieces): training reads the gold attributions
+    back, and learns the very model train-claims learns from the folder."""
+    gold = examples_from_brat_dir(shared_path("polnear-train"), limit=10)
+    store_documents(project, [NewDocument(raw_text=e.text, name=e.name, normalise=False) for e in gold])
+    annotate(project, nlp=nlp)
+    review = Review(project)
+    ids = {name: i for i, name in project.conn.execute("SELECT id, name FROM documents")}
+    counts = ReviewCounts()
+    for e in gold:
+        counts.add(review_claims_by_gold(review, ids[e.name], e.attributions))
+        finish(review, ids[e.name])
+    assert counts.accepted and counts.corrected and counts.rejected and counts.created
+    data = collect(project)
+    got = {ref.name: ex for ref, ex in data.claims}
+    assert sorted(got) == sorted(e.name for e in gold)
+    pieces_kept = 0
+    for e in gold:
+        ex = got[e.name]
+        assert ex.complete and ex.text == e.text
+        want = [a for a in e.attributions if a.cue or a.content]
+        assert sorted(map(in_order, ex.attributions)) == sorted(map(in_order, want))
+        pieces_kept += sum(len(a.content or ()) > 1 for a in ex.attributions)
+        assert len(ex.negatives) > 0 or not any(c.status == "rejected" for c in project.claims(ids[e.name]))
+    assert pieces_kept  # `“…,” he said, “…”`: one content in two pieces, as the gold has it
+    examples = [got[e.name] for e in gold]
+    docs = parse_texts(nlp, [e.text for e in gold])
+    from_project = train_claim_model(examples, nlp, docs=docs)
+    from_folder = train_claim_model(gold, nlp, docs=docs)
+    for part in ("cue", "extent", "parts", "reading"):
+        assert getattr(from_project, part) == getattr(from_folder, part), part
+    assert from_project.threshold == from_folder.threshold
+    assert from_project.dobj_content == from_folder.dobj_content

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from annotation.model import NewDocument, SpanRecord
+from storage.check import check_project
 from storage.ingest import store_documents
 from storage.project import Project
 from storage.review import Review, UndecidedSuggestions
@@ -110,6 +111,34 @@ def test_claim_grading_and_source_registry(project, doc):
     assert rows(project, "SELECT from_claim, to_claim, kind FROM claim_links WHERE id = ?", link) == [(c1, c2, "supports")]
     labels = rows(project, "SELECT label FROM spans WHERE origin = 'analyst' ORDER BY id")
     assert [r[0] for r in labels] == ["Content", "Cue", "Source"] * 2
+
+
+def test_a_claim_part_in_pieces_is_one_span_with_its_fragments(project, doc, project_path):
+    # "Reuters said Assad left Homs. Later Reuters said Homs was calm, …": one content in two
+    # pieces around the second cue, as `“…,” he said, “…”` is marked.
+    review = Review(project)
+    c = review.create_claim(doc, content=[(49, 62), (13, 28)], cue=(44, 48), source=(36, 43)).id
+    content = project.span(project.claim(c).content_span_id)
+    assert (content.start, content.end, content.fragments) == (13, 62, [[13, 28], [49, 62]])
+    assert project.source(project.claim(c).source_id).name == "Reuters"
+    # Set to one range again, then back to pieces: the span follows; undo restores each step.
+    review.set_claim_part(c, "Content", (13, 28))
+    one = project.span(project.claim(c).content_span_id)
+    assert (one.start, one.end, one.fragments) == (13, 28, None)
+    review.set_claim_part(c, "Source", [(36, 41), (41, 43)])  # touching pieces are one
+    src = project.span(project.claim(c).source_span_id)
+    assert (src.start, src.end, src.fragments) == (36, 43, None)
+    review.undo()
+    review.undo()
+    again = project.span(project.claim(c).content_span_id)
+    assert (again.start, again.end, again.fragments) == (13, 62, [[13, 28], [49, 62]])
+    before = rows(project, "SELECT * FROM spans ORDER BY id")
+    for bad in ([(13, 28), (60, 999)], [], [(13,)], [(28, 13)]):
+        with pytest.raises(ValueError):
+            review.create_claim(doc, content=bad, cue=(44, 48))
+    assert rows(project, "SELECT * FROM spans ORDER BY id") == before
+    project.close()
+    assert check_project(project_path) == []
 
 
 def test_merge_sources_and_alias(project, doc):
