@@ -190,6 +190,9 @@ class ReviewModel:
         return self._state.claims
 
     def span_text(self, span: Span) -> str:
+        """The span's text; a span in pieces, its pieces joined by " … " (not the text between)."""
+        if span.fragments and len(span.fragments) > 1:
+            return " … ".join(self.text[a:b] for a, b in span.fragments)
         return self.text[span.start:span.end]
 
     # -- reads about the project (what the window shows beside the article) -------------------------
@@ -726,6 +729,29 @@ class ReviewModel:
         updated = self.claims.get(c.id)
         if updated is not None:
             self.select("claim", c.id, focus=updated.part_id(role))
+        return changes
+
+    def add_claim_piece(self, role: str, selection: tuple[int, int] | None) -> Changes:
+        """Add the selection to the current claim's part as one more piece: a part in pieces
+        (“…,” he said, “…” is one content; "quoted … as saying" one cue). Without the part yet,
+        the selection becomes it."""
+        c = self._claim_or("Make a claim current first (J/K, or click one of its parts)")
+        rng = self.snap(selection)
+        if rng is None:
+            raise NothingToDo(f"Select the next piece of the {role.lower()} first")
+        old = self.spans.get(c.part_id(role) or -1)
+        pieces: list[tuple[int, int]] = []
+        if old is not None:
+            pieces = [(a, b) for a, b in old.fragments] if old.fragments else [(old.start, old.end)]
+        changes = self._after(self.review.set_claim_part(c.id, role, [*pieces, rng]),
+                              keep=("claim", c.id))
+        updated = self.claims.get(c.id)
+        if updated is not None:
+            self.select("claim", c.id, focus=updated.part_id(role))
+        part = self.spans.get(updated.part_id(role) or -1) if updated is not None else None
+        n = len(part.fragments) if part is not None and part.fragments else 1
+        changes.message = (f"The claim's {role.lower()} is now in {n} pieces" if n > 1 else
+                           f"The claim's {role.lower()} is one piece: the selection joins it")
         return changes
 
     def grade_claim(self, grade: int | None) -> Changes:

@@ -385,3 +385,37 @@ def test_undo_makes_the_undone_item_current_again(model):
     m.select("span", sid)
     m.undo()
     assert m.current.key == ("claim", claim_id)
+
+
+def test_a_piece_added_to_a_claim_part_is_stored_with_it_and_undone_in_one_step(model, project_path):
+    """A quotation the cue interrupts is one content in pieces: the selection added to the
+    current claim's content becomes a second piece of the same span (its fragments), the claim
+    stays current with that part in focus, and one undo takes the piece away again."""
+    m = model
+    claim_id = m.current.id
+    content_id = m.claims[claim_id].content_span_id
+    first = at("President Bashar al-Assad's forces shelled Homs city")
+    changes = m.add_claim_piece("Content", at("12 deaths"))
+    assert changes.claims == {claim_id} and changes.message == "The claim's content is now in 2 pieces"
+    part = m.spans[m.claims[claim_id].content_span_id]
+    assert [tuple(f) for f in part.fragments] == [first, at("12 deaths")]
+    assert (part.start, part.end) == (first[0], at("12 deaths")[1])
+    assert m.current.key == ("claim", claim_id) and m.claim_view().focus.id == part.id
+    assert m.claim_view().parts["Content"] == \
+        "President Bashar al-Assad's forces shelled Homs city … 12 deaths"
+    rows = stored(project_path, "SELECT start, \"end\", fragments, status FROM spans WHERE id = ?",
+                  (part.id,))
+    assert rows == [(first[0], at("12 deaths")[1], f"[[{first[0]}, {first[1]}], "
+                     f"[{at('12 deaths')[0]}, {at('12 deaths')[1]}]]", "accepted")]
+    # A selection that touches a piece joins it: still two pieces, the second one longer.
+    m.add_claim_piece("Content", at("deaths in Homs"))
+    part = m.spans[m.claims[claim_id].content_span_id]
+    assert [tuple(f) for f in part.fragments] == [first, (at("12 deaths")[0], at("deaths in Homs")[1])]
+    m.undo()
+    m.undo()
+    back = m.spans[m.claims[claim_id].content_span_id]
+    assert back.id == content_id and (back.start, back.end) == first and not back.fragments
+    # Without a claim there is nothing to add to: one clear message, nothing written.
+    m.open(2)
+    with pytest.raises(NothingToDo, match="claim current"):
+        m.add_claim_piece("Content", (0, 7))

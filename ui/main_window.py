@@ -52,7 +52,7 @@ FILE_FILTER = "Credence projects (*.credence);;All files (*)"
 # Actions offered on the article's context menu, in this order (None: a separator).
 _CONTEXT = ("accept", "reject", "reset", None, "label_key", None, "grow_end", "shrink_end",
             "grow_start", "shrink_start", None, "apply_all", "reject_all", None, "mark_claim",
-            "set_claim_part", "grade_claim", "grade_source", "take_suggested_grade", "set_stance",
+            "set_claim_part", "add_claim_piece", "grade_claim", "grade_source", "take_suggested_grade", "set_stance",
             "link_claim", None, "delete_span")
 # Actions grouped in a submenu of their menu (and of the context menu): name -> its title.
 _SUBMENUS = {"grade_claim": "Credibility", "grade_source": "Source Reliability",
@@ -417,7 +417,8 @@ class MainWindow(QMainWindow):
                 continue
             group = [s for s in self.specs if s.name == name]
             if len(group) > 2:
-                sub = menu.addMenu({**_SUBMENUS, "set_claim_part": "Claim Part from Selection"}
+                sub = menu.addMenu({**_SUBMENUS, "set_claim_part": "Claim Part from Selection",
+                                    "add_claim_piece": "Add Selection to the Claim Part"}
                                    .get(name, name))
                 for s in group:
                     sub.addAction(self.actions_by_id[s.id])

@@ -428,6 +428,9 @@ class ReviewController(QObject):
     def set_claim_part(self, role: str) -> None:
         self._on_selection(lambda m, sel: m.set_claim_part(role, sel))
 
+    def add_claim_piece(self, role: str) -> None:
+        self._on_selection(lambda m, sel: m.add_claim_piece(role, sel))
+
     def grade_claim(self, grade: int | None) -> None:
         self._decide(lambda m: m.grade_claim(grade or None))
 

@@ -360,3 +360,28 @@ def test_decisions_carry_the_analyst_name(qtbot, window, tmp_path, monkeypatch):
     assert stored(w.project.path, "SELECT annotator FROM spans WHERE id = ?", (sid,)) == [("Rana Haddad",)]
     assert stored(w.project.path, "SELECT DISTINCT who FROM events") == [("Rana Haddad",)]
     assert (tmp_path / "home" / "analyst.json").exists()
+
+
+def test_a_piece_is_added_to_a_claims_content_with_c_then_shift_t(qtbot, window, artifacts):
+    """A quotation the cue interrupts: select the next piece, C then Shift+T, and the claim's
+    content is one span in two pieces, shown and stored; Ctrl+Z takes the piece away."""
+    w = window
+    m = w.review_model
+    go_to(qtbot, w, lambda it: it.kind == "claim" and m.claims[it.id].content_span_id is not None)
+    claim_id = m.current.id
+    content = m.spans[m.claims[claim_id].content_span_id]
+    later = m.text.index(" ", content.end + 40) + 1  # a word well after the content
+    end = m.text.index(" ", later + 1)
+    w.view.select_range(later, end)
+    press(qtbot, w, K.Key_C)
+    press(qtbot, w, K.Key_T, Qt.ShiftModifier)
+    part_id = m.claims[claim_id].content_span_id
+    rows = stored(w.project.path, "SELECT start, \"end\", fragments FROM spans WHERE id = ?",
+                  (part_id,))
+    assert rows == [(content.start, end, f"[[{content.start}, {content.end}], [{later}, {end}]]")]
+    assert w.statusBar().currentMessage() == "The claim's content is now in 2 pieces"
+    assert m.current.key == ("claim", claim_id)
+    snap(qtbot, w, artifacts / "review-claim-content-in-pieces.png")
+    qtbot.keyClick(w.view, K.Key_Z, Qt.ControlModifier)
+    back = m.spans[m.claims[claim_id].content_span_id]
+    assert (back.start, back.end, back.fragments) == (content.start, content.end, content.fragments)
