@@ -125,6 +125,8 @@ def test_workers_write_the_file_one_process_writes(project, tmp_path, monkeypatc
     got = parallel(project, par, monkeypatch, fmt=fmt, everything=everything)
     assert len(spy.workers) == 2 and spy.taken, "no part came from a worker"
     assert content(par) == content(one)
+    if par.is_dir():  # files from workers and from this process alike, for whoever reads them
+        assert len({f.stat().st_mode for f in par.glob("*.spacy")}) == 1
     same_summary(got, want)
     assert all(w.proc.poll() is not None for w in spy.workers), "a worker outlived the export"
     assert leftovers(tmp_path) == []

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -309,16 +308,18 @@ class DocBinFolderParts:
     def __init__(self, work: Path | None = None) -> None:
         blank_english()  # a worker makes its tokenizer before it says it is ready
         self.work = work  # where this process's parts wait for their turn (workers: unused)
+        self._made = 0
 
     @property
     def part_documents(self) -> int:
         return SHARD_DOCUMENTS
 
     def make_part(self, rows: Rows, on_document: Callable[[], None]) -> tuple[Path, Counts]:
-        """This process's part, written to a file at once: nothing is held in memory."""
-        fd, name = tempfile.mkstemp(dir=self.work, suffix=".spacy")
-        os.close(fd)
-        path = Path(name)
+        """This process's part, written to a file at once (in the export's own work folder,
+        made as a worker's is): nothing is held in memory."""
+        assert self.work is not None, "this process's parts need the export's work folder"
+        self._made += 1
+        path = self.work / f"own-{self._made}.spacy"
         return path, write_file(rows, path, on_document)
 
     def write_file(self, rows: Rows, path: Path, on_document: Callable[[], None]) -> Counts:
