@@ -216,6 +216,20 @@ def test_a_single_file_larger_than_free_memory_is_refused_and_the_folder_offered
     assert export(project, "spacy", out, everything=True).documents == 4
 
 
+def test_without_a_second_look_at_the_file_the_export_goes_on_unchecked(built, tmp_path,
+                                                                       monkeypatch):
+    """The size is read on a connection of its own; where the file cannot be opened twice the
+    export is written as before (never refused for a check it could not make)."""
+    project, _ = built
+
+    def cannot_open(*args, **kwargs):
+        raise spacy_docbin.sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(spacy_docbin, "available_memory", lambda: 1)
+    monkeypatch.setattr(spacy_docbin.sqlite3, "connect", cannot_open)
+    assert export(project, "spacy", tmp_path / "out.spacy", everything=True).documents == 4
+
+
 def test_free_memory_is_the_systems_or_a_containers_if_less(tmp_path):
     free = spacy_docbin.available_memory()
     assert free is None or free > 0

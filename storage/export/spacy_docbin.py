@@ -242,24 +242,29 @@ def available_memory(root: Path = Path("/")) -> int | None:
     return min(free) if free else None
 
 
-def text_characters(rows: Rows) -> int:
-    """Characters of text in the export, read on a connection of its own: the export's read
-    transaction must start with its own first query (storage.export.parallel.write_parts)."""
+def text_characters(rows: Rows) -> int | None:
+    """Characters of text in the export, read on a connection of its own (the export's read
+    transaction must start with its own first query: storage.export.parallel.write_parts);
+    None when the file cannot be opened a second time (the export goes on without the check)."""
     uri = f"{Path(rows.project.path).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
     try:
-        return conn.execute(
-            f"SELECT coalesce(sum(length(text)), 0) FROM documents {rows.sel.doc_where}").fetchone()[0]
-    finally:
-        conn.close()
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            return conn.execute(f"SELECT coalesce(sum(length(text)), 0) FROM documents "
+                                f"{rows.sel.doc_where}").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
 
 
 def check_memory(rows: Rows, available: int | None) -> None:
     """Refuse, before anything is written, a single file that would need more memory than is
     free (the system would kill the export, or swap for hours): the folder export fits."""
-    if available is None:
+    chars = text_characters(rows) if available is not None else None
+    if available is None or chars is None:
         return
-    need = text_characters(rows) / CHARS_PER_TOKEN * MEMORY_PER_TOKEN
+    need = chars / CHARS_PER_TOKEN * MEMORY_PER_TOKEN
     if need > available:
         raise ExportError(
             f"one .spacy file of these documents needs about {need / 1e9:.1f} GB of memory while "
