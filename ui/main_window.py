@@ -52,8 +52,8 @@ FILE_FILTER = "Credence projects (*.credence);;All files (*)"
 # Actions offered on the article's context menu, in this order (None: a separator).
 _CONTEXT = ("accept", "reject", "reset", None, "label_key", None, "grow_end", "shrink_end",
             "grow_start", "shrink_start", None, "apply_all", "reject_all", None, "mark_claim",
-            "set_claim_part", "add_claim_piece", "grade_claim", "grade_source", "take_suggested_grade", "set_stance",
-            "link_claim", None, "delete_span")
+            "set_claim_part", "add_claim_piece", "grade_claim", "grade_source",
+            "take_suggested_grade", "set_stance", "link_claim", None, "delete_span")
 # Actions grouped in a submenu of their menu (and of the context menu): name -> its title.
 _SUBMENUS = {"grade_claim": "Credibility", "grade_source": "Source Reliability",
              "label_key": "Label As", "toggle_doc_label": "Article Labels", "set_stance": "Stance",

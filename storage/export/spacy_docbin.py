@@ -282,15 +282,13 @@ class ShardFolder:
         self.path = path
         self.written = 0
 
-    def _next(self) -> Path:
+    def next_file(self) -> Path:
+        """The path of the next file, counted as written."""
         self.written += 1
         return self.path / f"{self.written:05d}.spacy"
 
-    def add_bytes(self, data: bytes) -> None:
-        self._next().write_bytes(data)
-
     def add_file(self, path: Path) -> None:
-        os.replace(path, self._next())
+        os.replace(path, self.next_file())
 
     def tell(self) -> int:
         return self.written
@@ -335,10 +333,7 @@ class DocBinFolderParts:
         ids = rows.document_ids()
         for i in range(0, len(ids), SHARD_DOCUMENTS):
             part = rows.part(ids[i], ids[min(i + SHARD_DOCUMENTS, len(ids)) - 1])
-            with msgpack_registries_without_plugins():
-                docbin = new_docbin()
-                add_counts(counts, fill(part, docbin, on_document))
-                folder.add_bytes(docbin.to_bytes())
+            add_counts(counts, write_file(part, folder.next_file(), on_document))
         return counts
 
     def assemble(self, parts: list[Path], folder: ShardFolder) -> None:

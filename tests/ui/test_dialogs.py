@@ -229,6 +229,16 @@ def test_export_decided_doccano_shows_counts_first(qtbot, project, tmp_path, art
     assert len(records) == 3 and sum(len(r["label"]) for r in records) == not_rejected
 
 
+def export_everything(qtbot, dialog, out):
+    """Everything (the dialog's second scope) exported to `out` from the dialog, waited for."""
+    dialog.set_everything(True)
+    dialog.set_path(out)
+    op = dialog.start_export()
+    qtbot.waitUntil(lambda: op.is_done, timeout=60000)
+    assert op.error is None, op.error
+    return out
+
+
 def test_export_docbin_with_worker_processes(qtbot, project, tmp_path, monkeypatch):
     """From the app's background worker thread, worker processes write parts of the DocBin;
     the file is the one-process export's, byte for byte."""
@@ -244,12 +254,7 @@ def test_export_docbin_with_worker_processes(qtbot, project, tmp_path, monkeypat
     dialog = ExportDialog(None, project)
     qtbot.addWidget(dialog)
     dialog.set_format("spacy")
-    dialog.set_everything(True)
-    out = tmp_path / "train.spacy"
-    dialog.set_path(out)
-    op = dialog.start_export()
-    qtbot.waitUntil(lambda: op.is_done, timeout=60000)
-    assert op.error is None, op.error
+    out = export_everything(qtbot, dialog, tmp_path / "train.spacy")
     assert spy.taken and all(w.proc.poll() is not None for w in spy.workers)
     assert out.read_bytes() == (tmp_path / "one.spacy").read_bytes()
     assert dialog.summary_label.text().startswith("Exported 3 documents")
@@ -364,12 +369,7 @@ def test_export_docbin_folder_from_the_dialog(qtbot, project, tmp_path, artifact
     dialog.set_format("spacy-folder")
     default = dialog.out_path()
     assert default is not None and default.suffix == "" and default.parent == project.path.parent
-    dialog.set_everything(True)
-    out = tmp_path / "corpus"
-    dialog.set_path(out)
-    op = dialog.start_export()
-    qtbot.waitUntil(lambda: op.is_done, timeout=60000)
-    assert op.error is None, op.error
+    out = export_everything(qtbot, dialog, tmp_path / "corpus")
     assert sorted(p.name for p in out.glob("*.spacy")) == ["00001.spacy", "00002.spacy"]
     from storage.export import export
     export(project, "spacy", tmp_path / "one.spacy", everything=True)
